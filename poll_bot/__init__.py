@@ -1,0 +1,1 @@
+"""Poll Bot: live polls, approvals and quick replies for Microsoft Teams."""

@@ -1,0 +1,99 @@
+"""The aiohttp application: /api/messages through botbuilder's CloudAdapter, and /healthz."""
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from .bot import PollBot, conversation_of
+from .config import Config
+from .features import CARD_RENDERERS, build_router
+from .outbound.connector import Connector, TokenSource
+from .outbound.pipeline import Pipeline
+from .store import Store
+from .turn import text_message
+
+log = logging.getLogger(__name__)
+
+STORE = web.AppKey("store", Store)
+PIPELINE = web.AppKey("pipeline", Pipeline)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", PollBot)
+SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application()
+    app.cleanup_ctx.append(_services(config))
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+def _services(config: Config):
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if config.local_development:
+            log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
+        store = await Store.open(config.DB_PATH)
+        session = aiohttp.ClientSession()
+        pipeline = Pipeline(store, Connector(session, TokenSource(config)), CARD_RENDERERS)
+        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        adapter.on_turn_error = _turn_error_handler(store)
+        app[STORE], app[PIPELINE] = store, pipeline
+        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router())
+        await pipeline.start()
+        log.info("poll bot ready, database %s", config.DB_PATH)
+        yield
+        await pipeline.stop()
+        await session.close()
+        await store.close()
+    return lifecycle
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "expected application/json"}, status=415)
+    try:
+        problem = _shape_problem(await request.json())
+    except ValueError:
+        problem = "body is not JSON"
+    if problem:
+        # Refused before botbuilder sees it, so nothing is stored or sent.
+        log.warning("rejected malformed activity: %s", problem)
+        return web.json_response({"error": f"malformed activity: {problem}"}, status=400)
+    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    return response or web.Response(status=200)
+
+
+def _shape_problem(activity: object) -> str | None:
+    if not isinstance(activity, dict):
+        return "not an object"
+    if not isinstance(activity.get("type"), str):
+        return "no type"
+    if not isinstance(activity.get("serviceUrl"), str) or not activity["serviceUrl"].startswith(("http://", "https://")):
+        return "no serviceUrl"
+    for key in ("conversation", "from"):
+        if not isinstance(activity.get(key), dict) or not isinstance(activity[key].get("id"), str):
+            return f"no {key}.id"
+    return None
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    async with request.app[STORE].transaction() as uow:
+        pending = await uow.outbox.pending_count()
+    return web.json_response({"status": "ok", "pending_outbound": pending})
+
+
+def _turn_error_handler(store: Store):
+    async def on_error(turn_context: TurnContext, error: Exception) -> None:
+        activity = turn_context.activity
+        log.error("turn failed for activity %s", activity.id, exc_info=error)
+        if activity.conversation is None or activity.conversation.conversation_type not in (None, "personal"):
+            return  # never post errors into shared conversations
+        async with store.transaction() as uow:
+            await uow.outbox.enqueue(conversation_of(activity).id, "send_message", body=text_message(SORRY))
+    return on_error

@@ -1,0 +1,72 @@
+"""The Teams edge: turns activities into plain `Turn`s for the feature routers."""
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity
+
+from .router import Router
+from .store import Store
+from .store.models import Conversation
+from .turn import Turn, User
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+class PollBot(TeamsActivityHandler):
+    def __init__(self, store: Store, router: Router):
+        self._store = store
+        self._router = router
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.conversation is not None and activity.service_url:
+            async with self._store.transaction() as uow:
+                await uow.conversations.upsert(conversation_of(activity))
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        turn = self._turn(activity)
+        if activity.value is not None:
+            await self._router.dispatch_action(turn, activity.value)
+        else:
+            await self._router.dispatch_text(turn, command_text(activity))
+
+    def _turn(self, activity: Activity) -> Turn:
+        sender = activity.from_property
+        return Turn(
+            activity_id=activity.id or "",
+            conversation=conversation_of(activity),
+            user=User(id=sender.id, name=sender.name or "Someone"),
+            reply_to_id=activity.reply_to_id,
+            store=self._store,
+        )
+
+
+def conversation_of(activity: Activity) -> Conversation:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id") or activity.conversation.tenant_id or ""
+    return Conversation(
+        id=activity.conversation.id,
+        conversation_type=activity.conversation.conversation_type or "personal",
+        tenant_id=tenant,
+        service_url=activity.service_url,
+        name=activity.conversation.name or "",
+        team_id=(data.get("team") or {}).get("id", ""),
+        channel_id=(data.get("channel") or {}).get("id", ""),
+    )
+
+
+def command_text(activity: Activity) -> str:
+    """The typed text without the bot's @mention, entities or non-breaking spaces."""
+    if activity.recipient is not None and activity.entities:
+        TurnContext.remove_recipient_mention(activity)
+    # Other people's mentions stay as their plain names.
+    text = _MENTION.sub(r"\1", activity.text or "")
+    return html.unescape(text).replace("\xa0", " ").strip()

@@ -1,0 +1,46 @@
+"""Adaptive Cards rendered from the Jinja templates in templates/."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..resources import resource_dir
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 80 * 1024
+
+
+def json_literal(value: Any) -> str:
+    """The only way user text enters a template: as a complete JSON literal."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(resource_dir("templates")),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json"] = json_literal
+    return env
+
+
+def render_card(template: str, **context: Any) -> dict[str, Any]:
+    """Render templates/<template>.json.j2 into a card dict."""
+    text = _environment().get_template(f"{template}.json.j2").render(**context)
+    return json.loads(text)
+
+
+def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": ADAPTIVE_CARD, "content": card}
+
+
+def card_size(card: dict[str, Any]) -> int:
+    """Bytes of the card as sent; Teams counts UTF-16, which this bounds for BMP text."""
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))

@@ -1,0 +1,105 @@
+"""Poll rules, free of Teams and storage: limits, vote changes, tallies."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_QUESTION = 300
+MAX_OPTION = 100
+MIN_OPTIONS = 2
+MAX_OPTIONS = 10
+
+
+class PollInputError(ValueError):
+    """The user's poll definition breaks a rule; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    question: str
+    options: tuple[str, ...]
+    multiple_choice: bool = False
+
+
+def draft_from_command(args: str) -> PollDraft:
+    """`Question | Option | Option ...` as typed after the `poll` command."""
+    question, *options = args.split("|")
+    return validate_draft(question, options, multiple_choice=False)
+
+
+def draft_from_form(question: str, options_text: str, choice_mode: str) -> PollDraft:
+    if choice_mode not in ("single", "multiple"):
+        raise PollInputError("Pick single or multiple choice.")
+    return validate_draft(question, options_text.splitlines(), multiple_choice=choice_mode == "multiple")
+
+
+def validate_draft(question: str, options: list[str], multiple_choice: bool) -> PollDraft:
+    question = question.strip()
+    labels = [o.strip() for o in options if o.strip()]
+    problems = []
+    if not question:
+        problems.append("Write a question.")
+    elif len(question) > MAX_QUESTION:
+        problems.append(f"Shorten the question to {MAX_QUESTION} characters (it has {len(question)}).")
+    if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
+        problems.append(f"Give {MIN_OPTIONS} to {MAX_OPTIONS} options (you gave {len(labels)}).")
+    for label in labels:
+        if len(label) > MAX_OPTION:
+            problems.append(f"Shorten option \"{label[:20]}…\" to {MAX_OPTION} characters (it has {len(label)}).")
+    duplicates = sorted({label for label in labels if [x.casefold() for x in labels].count(label.casefold()) > 1})
+    if duplicates:
+        problems.append("Each option must be different: " + ", ".join(f'"{d}"' for d in duplicates) + " repeats.")
+    if problems:
+        raise PollInputError(" ".join(problems))
+    return PollDraft(question, tuple(labels), multiple_choice)
+
+
+def next_choices(multiple_choice: bool, current: frozenset[int], pressed: int) -> frozenset[int]:
+    """The user's choices after pressing an option.
+
+    Single choice: pressing another option moves the vote, pressing the
+    current one retracts it. Multiple choice: each press toggles.
+    """
+    if pressed in current:
+        return current - {pressed}
+    return current | {pressed} if multiple_choice else frozenset({pressed})
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    position: int
+    label: str
+    votes: int
+    percent: int
+    leading: bool
+
+
+@dataclass(frozen=True)
+class Tally:
+    options: tuple[OptionResult, ...]
+    voters: int
+    total_votes: int
+
+
+def tally(options, votes) -> Tally:
+    """Counts per option; percentages are of voters, so multiple choice can exceed 100 in sum."""
+    counts = {o.position: 0 for o in options}
+    for vote in votes:
+        counts[vote.position] += 1
+    voters = len({v.user_id for v in votes})
+    top = max(counts.values(), default=0)
+    results = tuple(
+        OptionResult(
+            position=o.position,
+            label=o.label,
+            votes=counts[o.position],
+            percent=round(100 * counts[o.position] / voters) if voters else 0,
+            leading=top > 0 and counts[o.position] == top,
+        )
+        for o in options
+    )
+    return Tally(results, voters, sum(counts.values()))
+
+
+def may_manage(poll_creator_id: str, user_id: str) -> bool:
+    """Only the creator closes, reopens or deletes a poll."""
+    return poll_creator_id == user_id

@@ -1,0 +1,116 @@
+"""Pure functions from stored poll state to template context."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import payloads
+from ..domain import polls as rules
+from ..store.models import Poll
+
+
+@dataclass(frozen=True)
+class OptionView:
+    label: str
+    count_text: str
+    percent: int
+    leading: bool
+    winner: bool
+    button_title: str
+    vote_payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PollView:
+    question: str
+    creator_name: str
+    kind_line: str
+    is_open: bool
+    options: tuple[OptionView, ...]
+    summary_line: str
+    status_line: str
+    manage_title: str
+    manage_payload: dict[str, Any]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
+
+
+def poll_view(poll: Poll) -> PollView:
+    result = rules.tally(poll.options, poll.votes)
+    leaders = [o for o in result.options if o.leading]
+    options = tuple(
+        OptionView(
+            label=o.label,
+            count_text=f"{_plural(o.votes, 'vote')} · {o.percent}%" if result.voters else "0 votes",
+            percent=o.percent,
+            leading=o.leading,
+            winner=o.leading and not poll.is_open,
+            button_title=o.label,
+            vote_payload=payloads.make("poll.vote", poll=poll.id, option=o.position),
+        )
+        for o in result.options
+    )
+    return PollView(
+        question=poll.question,
+        creator_name=poll.creator_name,
+        kind_line=_kind_line(poll),
+        is_open=poll.is_open,
+        options=options,
+        summary_line=_summary(poll, result.voters, len(leaders)),
+        status_line=_status(poll),
+        manage_title="Close poll" if poll.is_open else "Reopen poll",
+        manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
+    )
+
+
+def _kind_line(poll: Poll) -> str:
+    if not poll.is_open:
+        return "📊 POLL · CLOSED"
+    return "📊 POLL · " + ("CHOOSE ANY" if poll.multiple_choice else "CHOOSE ONE")
+
+
+def _summary(poll: Poll, voters: int, leader_count: int) -> str:
+    if poll.is_open:
+        return f"{_people(voters)} voted" if voters else "No votes yet."
+    if not voters:
+        return "Final result: no votes were cast."
+    outcome = "a tie" if leader_count > 1 else "winner highlighted"
+    return f"Final result ({outcome}) · {_people(voters)} voted"
+
+
+def _status(poll: Poll) -> str:
+    if not poll.is_open:
+        return "This poll is closed. Its creator can reopen it."
+    if poll.multiple_choice:
+        return "Tap options to add or remove your votes. Only the creator can close the poll."
+    return "Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll."
+
+
+@dataclass(frozen=True)
+class PollFormView:
+    posted: bool
+    question: str
+    options: str
+    choice_mode: str
+    error: str
+    submit_payload: dict[str, Any]
+    max_question: int = rules.MAX_QUESTION
+    min_options: int = rules.MIN_OPTIONS
+    max_options: int = rules.MAX_OPTIONS
+
+
+def poll_form_view(card_id: int, state: dict[str, Any]) -> PollFormView:
+    return PollFormView(
+        posted=state.get("status") == "posted",
+        question=state.get("question", ""),
+        options=state.get("options", ""),
+        choice_mode=state.get("choice_mode", "single"),
+        error=state.get("error", ""),
+        submit_payload=payloads.make("poll.create", card=card_id),
+    )

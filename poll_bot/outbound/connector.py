@@ -1,0 +1,107 @@
+"""A small Bot Connector REST client on one shared aiohttp session.
+
+botbuilder's msrest ConnectorClient is rebuilt on every turn and hides the
+status code and Retry-After header the pipeline needs, so outbound calls use
+this instead; credentials still come from botbuilder's factory.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
+from botframework.connector.auth import AuthenticationConstants
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectorResult:
+    status: int
+    error_code: str = ""
+    retry_after: float | None = None
+    activity_id: str | None = None
+
+
+class TokenSource:
+    """Bearer tokens for calls to Teams; none in local development (no app id)."""
+
+    def __init__(self, config: Any):
+        self._app_id = config.APP_ID
+        self._factory = ConfigurationServiceClientCredentialFactory(config) if config.APP_ID else None
+        self._credentials = None
+
+    async def header(self) -> dict[str, str]:
+        if self._factory is None:
+            return {}
+        if self._credentials is None:
+            self._credentials = await self._factory.create_credentials(
+                self._app_id, AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL, True,
+            )
+        # msal caches the token; a cache miss does blocking HTTP, so keep it off the loop.
+        token = await asyncio.to_thread(self._credentials.get_access_token)
+        return {"Authorization": f"Bearer {token}"}
+
+
+class Connector:
+    def __init__(self, session: aiohttp.ClientSession, tokens: TokenSource, timeout: float = 15.0):
+        self._session = session
+        self._tokens = tokens
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict) -> ConnectorResult:
+        return await self._call("POST", _activities_url(service_url, conversation_id), activity)
+
+    async def update(self, service_url: str, conversation_id: str, activity_id: str,
+                     activity: dict) -> ConnectorResult:
+        activity = {**activity, "id": activity_id}
+        return await self._call("PUT", _activities_url(service_url, conversation_id, activity_id), activity)
+
+    async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> ConnectorResult:
+        return await self._call("DELETE", _activities_url(service_url, conversation_id, activity_id), None)
+
+    async def _call(self, method: str, url: str, body: dict | None) -> ConnectorResult:
+        try:
+            headers = await self._tokens.header()
+            async with self._session.request(method, url, json=body, headers=headers,
+                                             timeout=self._timeout) as response:
+                payload = await _json_or_empty(response)
+                return ConnectorResult(
+                    status=response.status,
+                    error_code=_error_code(payload),
+                    retry_after=_retry_after(response.headers.get("Retry-After")),
+                    activity_id=payload.get("id") if isinstance(payload, dict) else None,
+                )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.warning("%s %s failed: %r", method, url, error)
+            return ConnectorResult(status=503, error_code="ConnectionFailed")
+
+
+def _activities_url(service_url: str, conversation_id: str, activity_id: str | None = None) -> str:
+    url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+    return f"{url}/{quote(activity_id, safe='')}" if activity_id else url
+
+
+async def _json_or_empty(response: aiohttp.ClientResponse) -> Any:
+    try:
+        return await response.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return {}
+
+
+def _error_code(payload: Any) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        return str(payload["error"].get("code", ""))
+    return ""
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,192 @@
+"""The one way out to Teams: every send, update and delete goes through here.
+
+Work is queued durably in the outbox table by the inbound turn (in the same
+transaction as the state change) and delivered by one lane per conversation:
+
+* a lane sends one operation at a time, so an older render can never land
+  after a newer one;
+* it waits for the thread's and the tenant's rate budget before each call;
+* a card is rendered from the latest committed state at the moment it is
+  sent, and queued updates of one card coalesce into one row;
+* failures follow the retry policy (seed 001's status table).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from ..cards import MAX_CARD_BYTES, card_attachment, card_size
+from ..store import Store, UnitOfWork
+from ..store.models import Card, Conversation, OutboxJob
+from ..turn import thread_key
+from .connector import Connector, ConnectorResult
+from .limits import Budget
+from .retry import GCC_SERVICE_URL, Action, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+CardRenderer = Callable[[UnitOfWork, Card], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One prepared connector call: method is send, update or delete."""
+    method: str
+    activity: dict[str, Any] | None = None
+    activity_id: str | None = None
+
+
+class Pipeline:
+    def __init__(self, store: Store, connector: Connector, renderers: dict[str, CardRenderer],
+                 budget: Budget | None = None, policy: RetryPolicy | None = None,
+                 clock: Callable[[], float] = time.time):
+        self._store = store
+        self._connector = connector
+        self._renderers = renderers
+        self._budget = budget or Budget()
+        self._policy = policy or RetryPolicy()
+        self._clock = clock
+        self._lanes: dict[str, asyncio.Task] = {}
+        self._dirty: set[str] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        store.on_enqueue(self.wake)
+
+    async def start(self) -> None:
+        """Resume whatever was queued or in flight when the process last stopped."""
+        async with self._store.transaction() as uow:
+            await uow.outbox.release_claims()
+            pending = await uow.outbox.conversations_with_work()
+        self.wake(set(pending))
+
+    async def stop(self) -> None:
+        lanes = list(self._lanes.values())
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+
+    def wake(self, conversation_ids: set[str]) -> None:
+        for conversation_id in conversation_ids:
+            self._dirty.add(conversation_id)
+            if conversation_id not in self._lanes:
+                self._idle.clear()
+                self._lanes[conversation_id] = asyncio.create_task(self._run_lane(conversation_id))
+
+    async def wait_idle(self) -> None:
+        """Until no lane has deliverable work (used by tests and graceful shutdown)."""
+        await self._idle.wait()
+
+    async def _run_lane(self, conversation_id: str) -> None:
+        try:
+            while True:
+                self._dirty.discard(conversation_id)
+                async with self._store.transaction() as uow:
+                    job = await uow.outbox.head(conversation_id)
+                    conversation = await uow.conversations.get(conversation_id)
+                if job is None or conversation is None or not conversation.active:
+                    if conversation_id in self._dirty:
+                        continue
+                    return
+                await self._deliver_safely(job, conversation)
+        finally:
+            self._lanes.pop(conversation_id, None)
+            if not self._lanes:
+                self._idle.set()
+
+    async def _deliver_safely(self, job: OutboxJob, conversation: Conversation) -> None:
+        try:
+            await self._deliver(job, conversation)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or a database error must not kill the lane or spin on one job.
+            log.exception("outbox job %s (%s) failed", job.id, job.kind)
+            async with self._store.transaction() as uow:
+                if job.attempts + 1 >= self._policy.max_attempts:
+                    await uow.outbox.finish(job.id)
+                else:
+                    await uow.outbox.retry_later(job, self._clock() + self._policy.backoff(job.attempts))
+
+    async def _deliver(self, job: OutboxJob, conversation: Conversation) -> None:
+        wait = job.not_before - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id)
+        async with self._store.transaction() as uow:
+            # Claim and render together: a change committed after this point queues a new update.
+            if not await uow.outbox.claim(job.id):
+                return
+            request = await self._prepare(uow, job)
+            if request is None:
+                await uow.outbox.finish(job.id)
+                return
+        result = await self._call(conversation, request)
+        await self._settle(job, conversation, result)
+
+    async def _prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+        if job.kind == "send_message":
+            return Request("send", job.body)
+        if job.kind == "delete_message":
+            return Request("delete", activity_id=job.body["activity_id"])
+        card = await uow.cards.get(job.card_id)
+        if card is None:
+            return None
+        if job.kind == "update_card" and card.activity_id is None:
+            return None  # never sent, or Teams lost it: nothing to update in place
+        content = await self._renderers[card.kind](uow, card)
+        if content is None:
+            return None
+        if card_size(content) > MAX_CARD_BYTES:
+            log.error("card %s (%s) is %d bytes, over the limit; not sent", card.id, card.kind, card_size(content))
+            return None
+        activity = {"type": "message", "attachments": [card_attachment(content)]}
+        if job.kind == "send_card":
+            return Request("send", activity)
+        return Request("update", activity, card.activity_id)
+
+    async def _call(self, conversation: Conversation, request: Request) -> ConnectorResult:
+        url, conv_id = conversation.service_url, conversation.id
+        if request.method == "send":
+            return await self._connector.send(url, conv_id, request.activity)
+        if request.method == "update":
+            return await self._connector.update(url, conv_id, request.activity_id, request.activity)
+        return await self._connector.delete(url, conv_id, request.activity_id)
+
+    async def _settle(self, job: OutboxJob, conversation: Conversation, result: ConnectorResult) -> None:
+        decision = self._policy.decide(result.status, result.error_code, result.retry_after,
+                                       job.attempts, conversation.service_url)
+        async with self._store.transaction() as uow:
+            if decision.action is Action.DONE:
+                await uow.outbox.finish(job.id)
+                if job.kind == "send_card":
+                    await self._remember_card_id(uow, job, result)
+            elif decision.action is Action.RETRY:
+                log.info("outbox job %s got %s; retry in %.2fs", job.id, result.status, decision.delay)
+                await uow.outbox.retry_later(job, self._clock() + decision.delay)
+            elif decision.action is Action.DEACTIVATE:
+                log.warning("Teams refused %s (%s); not posting there until a user writes",
+                            conversation.id, result.error_code)
+                await uow.conversations.set_active(conversation.id, False)
+                await uow.outbox.release(job)
+            elif decision.action is Action.SWITCH_TO_GCC:
+                log.warning("conversation %s belongs to a GCC tenant; switching its service URL", conversation.id)
+                await uow.conversations.set_service_url(conversation.id, GCC_SERVICE_URL)
+                await uow.outbox.retry_later(job, self._clock())
+            elif decision.action is Action.FORGET_CARD:
+                log.warning("message for card %s is gone from Teams; forgetting its id", job.card_id)
+                await uow.outbox.finish(job.id)
+                if job.card_id is not None:
+                    await uow.cards.set_activity_id(job.card_id, None)
+            else:
+                log.error("outbox job %s (%s) dropped after %s %s, attempt %d",
+                          job.id, job.kind, result.status, result.error_code, job.attempts + 1)
+                await uow.outbox.finish(job.id)
+
+    async def _remember_card_id(self, uow: UnitOfWork, job: OutboxJob, result: ConnectorResult) -> None:
+        if result.activity_id:
+            await uow.cards.set_activity_id(job.card_id, result.activity_id)
+        else:
+            log.warning("Teams returned no id for card %s; it cannot be updated in place", job.card_id)

@@ -1,0 +1,53 @@
+"""What to do with a connector answer, after the status table in seed 001."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import Enum
+
+GCC_SERVICE_URL = "https://smba.infra.gcc.teams.microsoft.com/"
+RETRYABLE = {412, 429, 502, 503, 504}
+
+
+class Action(Enum):
+    DONE = "done"
+    RETRY = "retry"
+    DROP = "drop"  # not retryable: log and give up
+    DEACTIVATE = "deactivate"  # stop posting to the conversation until a user writes
+    FORGET_CARD = "forget_card"  # the message is gone: forget its stored id
+    SWITCH_TO_GCC = "switch_to_gcc"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+
+    def decide(self, status: int, error_code: str, retry_after: float | None, attempts: int,
+               service_url: str) -> Decision:
+        """`attempts` counts earlier tries of this job, not including the one just answered."""
+        if 200 <= status < 300:
+            return Decision(Action.DONE)
+        if status == 403 and error_code in ("BotNotInConversationRoster", "ConversationBlockedByUser",
+                                            "BotDisabledByAdmin"):
+            return Decision(Action.DEACTIVATE)
+        if status == 403 and error_code == "InvalidBotApiHost" and service_url.rstrip("/") != GCC_SERVICE_URL.rstrip("/"):
+            return Decision(Action.SWITCH_TO_GCC)
+        if status == 404 and error_code == "ActivityNotFoundInConversation":
+            return Decision(Action.FORGET_CARD)
+        if status in RETRYABLE and attempts + 1 < self.max_attempts:
+            if status == 429 and retry_after is not None:
+                return Decision(Action.RETRY, retry_after)
+            return Decision(Action.RETRY, self.backoff(attempts))
+        return Decision(Action.DROP)

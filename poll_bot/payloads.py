@@ -1,0 +1,71 @@
+"""Typed, versioned payloads carried in every card button's `data`.
+
+A button's data is `{"v": 1, "verb": "...", <ids>}`; Teams merges the card's
+inputs into the same object. `parse` turns that into the verb's dataclass or
+raises PayloadError, so handlers only ever see well-formed values.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+VERSION = 1
+MAX_INPUT_CHARS = 5000
+
+
+class PayloadError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PollVote:
+    poll: int
+    option: int
+
+
+@dataclass(frozen=True)
+class PollRef:
+    poll: int
+
+
+@dataclass(frozen=True)
+class PollFormSubmit:
+    card: int
+    # Card inputs: absent when the user left them empty.
+    question: str = ""
+    options: str = ""
+    choice_mode: str = "single"
+
+
+def make(verb: str, **ids: int) -> dict[str, Any]:
+    return {"v": VERSION, "verb": verb, **ids}
+
+
+def parse(value: Any, payload_type: type) -> Any:
+    if not isinstance(value, dict):
+        raise PayloadError("payload is not an object")
+    if value.get("v") != VERSION:
+        raise PayloadError(f"unsupported payload version {value.get('v')!r}")
+    hints = get_type_hints(payload_type)
+    fields = {}
+    for field in dataclasses.fields(payload_type):
+        if field.name not in value:
+            if field.default is dataclasses.MISSING:
+                raise PayloadError(f"missing {field.name}")
+            continue
+        fields[field.name] = _check(field.name, value[field.name], hints[field.name])
+    return payload_type(**fields)
+
+
+def _check(name: str, raw: Any, expected: type) -> Any:
+    if expected is int:
+        # bool is an int in Python; a forged `true` must not pass as id 1.
+        if type(raw) is not int or raw < 0:
+            raise PayloadError(f"{name} must be a non-negative integer")
+        return raw
+    if not isinstance(raw, str):
+        raise PayloadError(f"{name} must be text")
+    if len(raw) > MAX_INPUT_CHARS:
+        raise PayloadError(f"{name} is too long")
+    return raw

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from .db import utc_now
+from .models import Card
+
+
+class CardStore:
+    def __init__(self, conn: aiosqlite.Connection):
+        self._conn = conn
+
+    async def create(self, conversation_id: str, kind: str, subject_id: int | None = None,
+                     owner_id: str = "", state: dict[str, Any] | None = None) -> int:
+        cur = await self._conn.execute(
+            """INSERT INTO cards (conversation_id, kind, subject_id, owner_id, state, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (conversation_id, kind, subject_id, owner_id, json.dumps(state or {}), utc_now()),
+        )
+        return cur.lastrowid
+
+    async def get(self, card_id: int) -> Card | None:
+        async with self._conn.execute("SELECT * FROM cards WHERE id = ?", (card_id,)) as cur:
+            row = await cur.fetchone()
+        return Card.from_row(row) if row else None
+
+    async def for_subject(self, kind: str, subject_id: int) -> list[Card]:
+        async with self._conn.execute(
+            "SELECT * FROM cards WHERE kind = ? AND subject_id = ? ORDER BY id", (kind, subject_id)
+        ) as cur:
+            return [Card.from_row(r) for r in await cur.fetchall()]
+
+    async def set_state(self, card_id: int, state: dict[str, Any]) -> None:
+        await self._conn.execute("UPDATE cards SET state = ? WHERE id = ?", (json.dumps(state), card_id))
+
+    async def set_activity_id(self, card_id: int, activity_id: str | None) -> None:
+        await self._conn.execute("UPDATE cards SET activity_id = ? WHERE id = ?", (activity_id, card_id))

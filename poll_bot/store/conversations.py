@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import aiosqlite
+
+from .db import utc_now
+from .models import Conversation
+
+
+class ConversationStore:
+    def __init__(self, conn: aiosqlite.Connection):
+        self._conn = conn
+
+    async def upsert(self, conv: Conversation) -> None:
+        """Record the conversation and its latest serviceUrl; a user writing re-activates it."""
+        await self._conn.execute(
+            """
+            INSERT INTO conversations
+                (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, active, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                service_url = excluded.service_url,
+                tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE tenant_id END,
+                name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END,
+                team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE team_id END,
+                channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE channel_id END,
+                active = 1,
+                updated_at = excluded.updated_at
+            """,
+            (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name,
+             conv.team_id, conv.channel_id, utc_now()),
+        )
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        async with self._conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Conversation(
+            id=row["id"], conversation_type=row["conversation_type"], tenant_id=row["tenant_id"],
+            service_url=row["service_url"], name=row["name"], team_id=row["team_id"],
+            channel_id=row["channel_id"], active=bool(row["active"]),
+        )
+
+    async def set_active(self, conversation_id: str, active: bool) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET active = ?, updated_at = ? WHERE id = ?",
+            (int(active), utc_now(), conversation_id),
+        )
+
+    async def set_service_url(self, conversation_id: str, service_url: str) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET service_url = ?, updated_at = ? WHERE id = ?",
+            (service_url, utc_now(), conversation_id),
+        )

@@ -1,0 +1,85 @@
+"""Frozen records returned by the store."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    conversation_type: str
+    tenant_id: str
+    service_url: str
+    name: str = ""
+    team_id: str = ""
+    channel_id: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PollOption:
+    position: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Vote:
+    position: int
+    user_id: str
+    user_name: str
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    conversation_id: str
+    creator_id: str
+    creator_name: str
+    question: str
+    multiple_choice: bool
+    status: str
+    options: tuple[PollOption, ...]
+    votes: tuple[Vote, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def has_option(self, position: int) -> bool:
+        return any(o.position == position for o in self.options)
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    conversation_id: str
+    kind: str
+    subject_id: int | None
+    owner_id: str
+    activity_id: str | None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def from_row(row) -> "Card":
+        return Card(
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            kind=row["kind"],
+            subject_id=row["subject_id"],
+            owner_id=row["owner_id"],
+            activity_id=row["activity_id"],
+            state=json.loads(row["state"]),
+        )
+
+
+@dataclass(frozen=True)
+class OutboxJob:
+    id: int
+    conversation_id: str
+    kind: str
+    card_id: int | None
+    body: dict[str, Any]
+    attempts: int
+    not_before: float

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import aiosqlite
+
+from .db import utc_now
+from .models import Poll, PollOption, Vote
+
+
+class PollStore:
+    def __init__(self, conn: aiosqlite.Connection):
+        self._conn = conn
+
+    async def create(self, conversation_id: str, creator_id: str, creator_name: str,
+                     question: str, options: list[str], multiple_choice: bool) -> int:
+        cur = await self._conn.execute(
+            """INSERT INTO polls (conversation_id, creator_id, creator_name, question,
+                                  multiple_choice, status, created_at)
+               VALUES (?, ?, ?, ?, ?, 'open', ?)""",
+            (conversation_id, creator_id, creator_name, question, int(multiple_choice), utc_now()),
+        )
+        poll_id = cur.lastrowid
+        await self._conn.executemany(
+            "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
+            [(poll_id, position, label) for position, label in enumerate(options)],
+        )
+        return poll_id
+
+    async def get(self, poll_id: int) -> Poll | None:
+        async with self._conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        async with self._conn.execute(
+            "SELECT position, label FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
+        ) as cur:
+            options = tuple(PollOption(r["position"], r["label"]) for r in await cur.fetchall())
+        async with self._conn.execute(
+            "SELECT position, user_id, user_name FROM votes WHERE poll_id = ? ORDER BY voted_at, user_id",
+            (poll_id,),
+        ) as cur:
+            votes = tuple(Vote(r["position"], r["user_id"], r["user_name"]) for r in await cur.fetchall())
+        return Poll(
+            id=row["id"], conversation_id=row["conversation_id"], creator_id=row["creator_id"],
+            creator_name=row["creator_name"], question=row["question"],
+            multiple_choice=bool(row["multiple_choice"]), status=row["status"],
+            options=options, votes=votes,
+        )
+
+    async def user_choices(self, poll_id: int, user_id: str) -> frozenset[int]:
+        async with self._conn.execute(
+            "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll_id, user_id)
+        ) as cur:
+            return frozenset(r["position"] for r in await cur.fetchall())
+
+    async def add_vote(self, poll_id: int, position: int, user_id: str, user_name: str) -> None:
+        await self._conn.execute(
+            """INSERT OR IGNORE INTO votes (poll_id, position, user_id, user_name, voted_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (poll_id, position, user_id, user_name, utc_now()),
+        )
+
+    async def remove_vote(self, poll_id: int, position: int, user_id: str) -> None:
+        await self._conn.execute(
+            "DELETE FROM votes WHERE poll_id = ? AND position = ? AND user_id = ?", (poll_id, position, user_id)
+        )
+
+    async def set_status(self, poll_id: int, status: str) -> None:
+        closed_at = utc_now() if status == "closed" else None
+        await self._conn.execute(
+            "UPDATE polls SET status = ?, closed_at = ? WHERE id = ?", (status, closed_at, poll_id)
+        )

@@ -1,0 +1,121 @@
+"""A local stand-in for the Teams Bot Connector: records what the bot sends.
+
+It keeps the conversation as users would see it (messages by id, replaced by
+PUT, removed by DELETE) and every call made, and can inject faults.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+Fault = Callable[[str, str], "web.Response | None"]
+
+
+@dataclass
+class Call:
+    method: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any] | None
+    status: int = 0
+
+
+@dataclass
+class FakeConnector:
+    calls: list[Call] = field(default_factory=list)
+    # conversation id -> {activity id -> activity}, in posting order
+    conversations: dict[str, dict[str, dict]] = field(default_factory=dict)
+    fault: Fault | None = None
+    delay: float = 0.0
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _runner: web.AppRunner | None = None
+    url: str = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        base = "/v3/conversations/{conversation}/activities"
+        app.router.add_post(base, self._post)
+        app.router.add_put(base + "/{activity}", self._put)
+        app.router.add_delete(base + "/{activity}", self._delete)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # What users see -------------------------------------------------------
+
+    def messages(self, conversation_id: str) -> list[dict]:
+        return list(self.conversations.get(conversation_id, {}).values())
+
+    def cards(self, conversation_id: str) -> list[dict]:
+        return [m["attachments"][0]["content"] for m in self.messages(conversation_id) if m.get("attachments")]
+
+    def texts(self, conversation_id: str) -> list[str]:
+        return [m["text"] for m in self.messages(conversation_id) if m.get("text")]
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and 200 <= c.status < 300]
+
+    # Handlers -------------------------------------------------------------
+
+    async def _answer(self, request: web.Request, call: Call, succeed: Callable[[], web.Response]) -> web.Response:
+        self.calls.append(call)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        response = self.fault(call.method, call.conversation_id) if self.fault else None
+        response = response or succeed()
+        call.status = response.status
+        return response
+
+    async def _post(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        body = await request.json()
+        call = Call("POST", conversation, None, body)
+
+        def succeed() -> web.Response:
+            activity_id = str(next(self._ids))
+            call.activity_id = activity_id
+            self.conversations.setdefault(conversation, {})[activity_id] = body
+            return web.json_response({"id": activity_id})
+        return await self._answer(request, call, succeed)
+
+    async def _put(self, request: web.Request) -> web.Response:
+        conversation, activity_id = request.match_info["conversation"], request.match_info["activity"]
+        body = await request.json()
+        call = Call("PUT", conversation, activity_id, body)
+
+        def succeed() -> web.Response:
+            messages = self.conversations.get(conversation, {})
+            if activity_id not in messages:
+                return _error(404, "ActivityNotFoundInConversation")
+            messages[activity_id] = body
+            return web.json_response({"id": activity_id})
+        return await self._answer(request, call, succeed)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        conversation, activity_id = request.match_info["conversation"], request.match_info["activity"]
+        call = Call("DELETE", conversation, activity_id, None)
+
+        def succeed() -> web.Response:
+            if self.conversations.get(conversation, {}).pop(activity_id, None) is None:
+                return _error(404, "ActivityNotFoundInConversation")
+            return web.Response(status=200)
+        return await self._answer(request, call, succeed)
+
+
+def _error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": code}}, status=status, headers=headers)
+
+
+error_response = _error
