@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON  ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+PY_DEPS := $(VENV)/.installed
+JS_DEPS := e2e/node_modules/.installed
+PLAYGROUND_PORT ?= 56150
+
+.PHONY: run test chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_DEPS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(JS_DEPS): e2e/package.json e2e/package-lock.json
+	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's chromium for the Playground end-to-end tests (playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+## Start the bot on 127.0.0.1:3978 (SQLite in ./var/) and Agents Playground pointed at it.
+run: $(PY_DEPS) $(JS_DEPS)
+	PLAYGROUND_PORT=$(PLAYGROUND_PORT) BIN=$(BIN) bash e2e/run-local.sh
+
+## Install everything the tests need and run them all (unit, scenario, Playground end-to-end).
+test: $(PY_DEPS) $(JS_DEPS) chromium
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) e2e/node_modules var .pytest_cache
