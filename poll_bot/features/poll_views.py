@@ -9,6 +9,16 @@ from ..domain import polls as rules
 from ..store.models import Poll
 
 
+# 1000x1 PNGs drawn 6px high across their column as result bars (an empty styled
+# Column renders far too tall, and a 1x1 image keeps its square shape).
+BAR_IMAGE = ("data:image/png;base64,"  # Teams purple
+             "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAHklEQVR42u3CMQ0AAAgDMLQueMMmNna06WRPVVUt/+CgkhT/njJWAAAAAElFTkSuQmCC")
+WINNER_BAR_IMAGE = ("data:image/png;base64,"  # green
+                    "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAH0lEQVR42u3CQREAAAgDILssjpEsb4094Jjcqqqq5R9hho5W3jQkmgAAAABJRU5ErkJggg==")
+TRACK_IMAGE = ("data:image/png;base64,"  # light grey
+               "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAH0lEQVR42u3CMQ0AAAgDMPx7XAhOsLGjTec2qqpq+QfphTXfjMjrZQAAAABJRU5ErkJggg==")
+
+
 @dataclass(frozen=True)
 class OptionView:
     label: str
@@ -16,7 +26,7 @@ class OptionView:
     percent: int
     leading: bool
     winner: bool
-    button_title: str
+    bar_image: str
     vote_payload: dict[str, Any]
 
 
@@ -27,6 +37,7 @@ class PollView:
     kind_line: str
     is_open: bool
     options: tuple[OptionView, ...]
+    track_image: str
     summary_line: str
     status_line: str
     manage_title: str
@@ -51,7 +62,7 @@ def poll_view(poll: Poll) -> PollView:
             percent=o.percent,
             leading=o.leading,
             winner=o.leading and not poll.is_open,
-            button_title=o.label,
+            bar_image=WINNER_BAR_IMAGE if o.leading and not poll.is_open else BAR_IMAGE,
             vote_payload=payloads.make("poll.vote", poll=poll.id, option=o.position),
         )
         for o in result.options
@@ -62,6 +73,7 @@ def poll_view(poll: Poll) -> PollView:
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
+        track_image=TRACK_IMAGE,
         summary_line=_summary(poll, result.voters, len(leaders)),
         status_line=_status(poll),
         manage_title="Close poll" if poll.is_open else "Reopen poll",

@@ -35,20 +35,22 @@ def vote_buttons(card: dict) -> dict[str, dict]:
 
 
 def option_counts(card: dict) -> dict[str, str]:
-    """Option label -> the count text shown beside it ("2 votes · 67%")."""
+    """Option label (its button, or its text once closed) -> the count shown beside it."""
     counts = {}
     for node in _walk(card.get("body", [])):
-        if node.get("type") == "ColumnSet" and len(node["columns"]) == 2:
-            label_col, count_col = node["columns"]
-            rich = [i for i in label_col["items"] if i.get("type") == "RichTextBlock"]
-            plain = [i for i in count_col["items"] if i.get("type") == "TextBlock"]
-            if rich and plain:
-                label = rich[0]["inlines"][-1]["text"]
-                counts[label] = plain[0]["text"]
+        if node.get("type") != "ColumnSet" or len(node["columns"]) != 2:
+            continue
+        label_items, count_items = (column["items"] for column in node["columns"])
+        counts_shown = [i["text"] for i in count_items if i.get("type") == "TextBlock"]
+        for item in label_items:
+            if item.get("type") == "ActionSet":
+                counts[item["actions"][0]["title"]] = counts_shown[0]
+            elif item.get("type") == "RichTextBlock":
+                counts[item["inlines"][-1]["text"]] = counts_shown[0]
     return counts
 
 
 def highlighted(card: dict) -> list[str]:
     """Option labels shown as winners (green)."""
-    return [run["text"] for node in _walk(card.get("body", [])) if node.get("type") == "TextRun"
-            for run in [node] if run.get("color") == "Good"]
+    return [node["text"] for node in _walk(card.get("body", []))
+            if node.get("type") == "TextRun" and node.get("color") == "Good"]

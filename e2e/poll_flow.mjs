@@ -1,0 +1,68 @@
+// Drives Agents Playground's personal chat like a user: create a poll, vote, close.
+// Prints one JSON line with what it saw; exits non-zero if a step could not be done.
+//   PLAYGROUND_URL=http://localhost:56150 OUT_DIR=artifacts node poll_flow.mjs
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
+const OUT = process.env.OUT_DIR || 'artifacts';
+const QUESTION = 'Lunch on Friday?';
+fs.mkdirSync(OUT, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-quic', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+// The UI asks a CDN for fonts; this machine has no route there, so fail those requests at once.
+await context.route(/^https?:\/\/(?!(localhost|127\.0\.0\.1)[:/])/, (route) => route.abort());
+const page = await context.newPage();
+page.setDefaultTimeout(20_000);
+
+const cards = () => page.locator('.ac-adaptiveCard');
+const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
+const seen = {};
+
+try {
+  await page.goto(BASE + '/');
+  await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
+  await page.getByText('Connected.', { exact: true }).first().waitFor();
+
+  const box = page.getByRole('textbox');
+  await box.click();
+  await box.pressSequentially(`poll ${QUESTION} | Pizza | Sushi | Tacos`);
+  await page.getByRole('button', { name: 'Send Message', exact: true }).click();
+
+  const card = cards().filter({ hasText: QUESTION }).first();
+  await card.getByRole('button', { name: 'Pizza', exact: true }).waitFor();
+  seen.cardsAfterPost = await cards().count();
+  seen.messagesAfterPost = await messages().count();
+  const element = await card.elementHandle();
+
+  await card.getByRole('button', { name: 'Pizza', exact: true }).click();
+  await card.getByText('1 person voted', { exact: true }).waitFor();
+  seen.sameElementAfterVote = await element.evaluate((e) => e.isConnected);
+  seen.cardTextAfterVote = await card.innerText();
+  seen.cardsAfterVote = await cards().count();
+  seen.messagesAfterVote = await messages().count();
+  await card.screenshot({ path: path.join(OUT, 'poll-card-open.png') });
+
+  await card.getByRole('button', { name: 'Close poll', exact: true }).click();
+  await card.getByRole('button', { name: 'Reopen poll', exact: true }).waitFor();
+  seen.buttonsAfterClose = await card.getByRole('button').allInnerTexts();
+  seen.cardTextAfterClose = await card.innerText();
+  seen.cardsAfterClose = await cards().count();
+  await card.screenshot({ path: path.join(OUT, 'poll-card-closed.png') });
+  seen.ok = true;
+} catch (error) {
+  seen.ok = false;
+  seen.error = error.message;
+  await page.screenshot({ path: path.join(OUT, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));
+process.exit(seen.ok ? 0 : 1);

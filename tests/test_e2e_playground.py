@@ -1,0 +1,116 @@
+"""End to end in Microsoft 365 Agents Playground, rendered by Teams' card renderer
+in headless Debian chromium and driven by playwright-core (e2e/poll_flow.mjs)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+E2E = ROOT / "e2e"
+PLAYGROUND = E2E / "node_modules" / ".bin" / "agentsplayground"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = pytest.mark.e2e
+
+
+def _missing() -> str | None:
+    if not PLAYGROUND.exists():
+        return "npm packages in e2e/ are not installed (make test installs them)"
+    if not Path(CHROMIUM).exists():
+        return "Debian's chromium is not installed (make test installs it)"
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_browser():
+    reason = _missing()
+    if reason and os.environ.get("CI"):
+        pytest.fail(reason)  # in CI a missing browser is a broken build, not a skip
+    if reason:
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+@pytest.fixture
+def running(tmp_path):
+    """The bot (python -m poll_bot) and Agents Playground pointed at it, on free ports."""
+    bot_port, playground_port = _free_port(), _free_port()
+    db = tmp_path / "e2e.sqlite3"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "poll_bot"],
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(bot_port), "POLL_BOT_DB": str(db),
+             "MicrosoftAppId": ""},
+        stdout=open(logs / "bot.log", "w"), stderr=subprocess.STDOUT,
+    )
+    playground = subprocess.Popen(
+        [str(PLAYGROUND), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams", "--dt",
+         "-p", str(playground_port)],
+        cwd=tmp_path, start_new_session=True,
+        env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",
+             "M365_AGENTS_PLAYGROUND_LOGFILE": str(logs / "playground.log")},
+        stdout=open(logs / "playground.out", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{bot_port}/healthz", bot)
+        _wait_for(f"http://127.0.0.1:{playground_port}/", playground)
+        yield f"http://localhost:{playground_port}", db
+    finally:
+        for process in (playground, bot):
+            process.terminate()
+        for process in (playground, bot):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_path):
+    url, db = running
+    artifacts = Path(os.environ.get("E2E_ARTIFACTS", tmp_path / "artifacts"))
+    run = subprocess.run(
+        ["node", str(E2E / "poll_flow.mjs")], cwd=E2E, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PLAYGROUND_URL": url, "OUT_DIR": str(artifacts), "CHROMIUM": CHROMIUM},
+    )
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["ok"], f"{seen.get('error')}\n{run.stderr}"
+
+    assert seen["sameElementAfterVote"], "the vote must update the card in place"
+    assert "1 vote · 100%" in seen["cardTextAfterVote"]
+    assert seen["cardsAfterVote"] == seen["cardsAfterPost"], "no second card may appear"
+    assert seen["messagesAfterVote"] == seen["messagesAfterPost"], "no new message may appear"
+    assert seen["buttonsAfterClose"] == ["Reopen poll"], "vote buttons must be gone after closing"
+    assert seen["cardsAfterClose"] == seen["cardsAfterPost"]
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "closed")]
+        assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (1,)
