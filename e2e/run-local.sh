@@ -23,6 +23,13 @@ M365_AGENTS_PLAYGROUND_LOGFILE="$PWD/var/playground.log" \
   e2e/node_modules/.bin/agentsplayground -e "http://$HOST:$PORT/api/messages" -c msteams --dt -p "$PLAYGROUND_PORT" \
   > var/playground.out 2>&1 &
 PLAYGROUND_PID=$!
+for _ in $(seq 50); do
+  curl -fs "http://127.0.0.1:$PLAYGROUND_PORT/_debug/ping" >/dev/null 2>&1 && break
+  kill -0 $PLAYGROUND_PID 2>/dev/null || { echo "Agents Playground failed to start, see var/playground.log" >&2; exit 1; }
+  sleep 0.2
+done
+# It moves to a random port without a word when its port is taken.
+grep -q "Listening on $PLAYGROUND_PORT" var/playground.out || { echo "port $PLAYGROUND_PORT is taken; set PLAYGROUND_PORT" >&2; exit 1; }
 
 cat <<MSG
 

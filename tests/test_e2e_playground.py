@@ -82,7 +82,10 @@ def running(tmp_path):
     )
     try:
         _wait_for(f"http://127.0.0.1:{bot_port}/healthz", bot)
-        _wait_for(f"http://127.0.0.1:{playground_port}/", playground)
+        _wait_for(f"http://127.0.0.1:{playground_port}/_debug/ping", playground)
+        # The Playground silently moves to a random port when its port is taken.
+        assert f"Listening on {playground_port}" in (logs / "playground.out").read_text()
+        assert "local development mode" in (logs / "bot.log").read_text()
         yield f"http://localhost:{playground_port}", db
     finally:
         for process in (playground, bot):
