@@ -6,9 +6,11 @@ from typing import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.core import TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
 
+from .adapter import PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
 from .features import CARD_RENDERERS, build_router
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
-ADAPTER = web.AppKey("adapter", CloudAdapter)
+ADAPTER = web.AppKey("adapter", PollBotAdapter)
 BOT = web.AppKey("bot", PollBot)
 SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
 
@@ -41,7 +43,7 @@ def _services(config: Config):
         store = await Store.open(config.DB_PATH)
         session = aiohttp.ClientSession()
         pipeline = Pipeline(store, Connector(session, TokenSource(config)), CARD_RENDERERS)
-        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
         adapter.on_turn_error = _turn_error_handler(store)
         app[STORE], app[PIPELINE] = store, pipeline
         app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router())
@@ -55,18 +57,27 @@ def _services(config: Config):
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
+    """What CloudAdapter.process does, with the body parsed once and checked first."""
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "expected application/json"}, status=415)
     try:
-        problem = _shape_problem(await request.json())
+        body = await request.json()
+        problem = _shape_problem(body)
     except ValueError:
         problem = "body is not JSON"
     if problem:
         # Refused before botbuilder sees it, so nothing is stored or sent.
         log.warning("rejected malformed activity: %s", problem)
         return web.json_response({"error": f"malformed activity: {problem}"}, status=400)
-    response = await request.app[ADAPTER].process(request, request.app[BOT])
-    return response or web.Response(status=200)
+    try:
+        invoke_response = await request.app[ADAPTER].process_activity(
+            request.headers.get("Authorization", ""), Activity().deserialize(body), request.app[BOT].on_turn
+        )
+    except PermissionError:
+        raise web.HTTPUnauthorized()
+    if invoke_response:
+        return web.json_response(serializer_helper(invoke_response.body), status=invoke_response.status)
+    return web.Response(status=201)
 
 
 def _shape_problem(activity: object) -> str | None:

@@ -26,8 +26,7 @@ class PollBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
-            async with self._store.transaction() as uow:
-                await uow.conversations.upsert(conversation_of(activity))
+            await self._store.record_conversation(conversation_of(activity))
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -11,7 +11,7 @@ import pytest
 from poll_bot.cards import MAX_CARD_BYTES, card_size, render_card
 from poll_bot.domain import polls as rules
 from poll_bot.features.poll_views import poll_form_view, poll_view
-from poll_bot.store.models import Poll, PollOption, Vote
+from poll_bot.store.models import Poll, PollOption, PollResults
 
 NASTY = 'Quote " backslash \\ newline\n tab\t {{ x }} {% if %} <at>Bob</at> **md** [l](u) 🍕👍🏽 ${expr} \u202e'
 
@@ -23,12 +23,15 @@ def validator():
 
 
 def make_poll(question="Lunch?", labels=("Pizza", "Sushi"), votes=(), status="open", multiple=False):
-    return Poll(
+    poll = Poll(
         id=7, conversation_id="c", creator_id="29:a", creator_name="Megan \"MB\" <Bowen>", question=question,
         multiple_choice=multiple, status=status,
         options=tuple(PollOption(i, label) for i, label in enumerate(labels)),
-        votes=tuple(Vote(pos, f"29:user{n}", f"User {n}") for n, pos in votes),
     )
+    counts = {}
+    for _, position in votes:
+        counts[position] = counts.get(position, 0) + 1
+    return poll, PollResults(counts, len({voter for voter, _ in votes}))
 
 
 def largest_poll(status):
@@ -60,8 +63,8 @@ FORMS = {
 
 
 def all_cards():
-    for name, poll in POLLS.items():
-        yield name, render_card("poll", poll=poll_view(poll))
+    for name, (poll, results) in POLLS.items():
+        yield name, render_card("poll", poll=poll_view(poll, results))
     for name, state in FORMS.items():
         yield name, render_card("poll_form", form=poll_form_view(3, state))
 
@@ -76,13 +79,13 @@ def test_card_is_valid_adaptive_card_1_5_within_teams_limits(validator, name, ca
 
 
 def test_the_validator_rejects_a_broken_card(validator):
-    card = render_card("poll", poll=poll_view(make_poll()))
+    card = render_card("poll", poll=poll_view(*make_poll()))
     card["body"][0]["type"] = "TextBlok"
     assert list(validator.iter_errors(card))
 
 
 def test_edge_text_survives_rendering_unchanged():
-    card = render_card("poll", poll=poll_view(make_poll(NASTY, ("a", NASTY[:100]))))
+    card = render_card("poll", poll=poll_view(*make_poll(NASTY, ("a", NASTY[:100]))))
     text = json.dumps(card, ensure_ascii=False)
     assert json.loads(text) == card
     runs = [i["text"] for b in card["body"] if b["type"] == "RichTextBlock" for i in b["inlines"]]

@@ -80,20 +80,16 @@ class Tally:
     total_votes: int
 
 
-def tally(options, votes) -> Tally:
-    """Counts per option; percentages are of voters, so multiple choice can exceed 100 in sum."""
-    counts = {o.position: 0 for o in options}
-    for vote in votes:
-        counts[vote.position] += 1
-    voters = len({v.user_id for v in votes})
+def tally(options, counts: dict[int, int], voters: int) -> Tally:
+    """Per-option results; percentages are of voters, so under multiple choice they can sum past 100."""
     top = max(counts.values(), default=0)
     results = tuple(
         OptionResult(
             position=o.position,
             label=o.label,
-            votes=counts[o.position],
-            percent=round(100 * counts[o.position] / voters) if voters else 0,
-            leading=top > 0 and counts[o.position] == top,
+            votes=counts.get(o.position, 0),
+            percent=round(100 * counts.get(o.position, 0) / voters) if voters else 0,
+            leading=top > 0 and counts.get(o.position, 0) == top,
         )
         for o in options
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import payloads
 from ..domain import polls as rules
-from ..store.models import Poll
+from ..store.models import Poll, PollResults
 
 
 # 1000x1 PNGs drawn 6px high across their column as result bars (an empty styled
@@ -52,8 +52,8 @@ def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
 
-def poll_view(poll: Poll) -> PollView:
-    result = rules.tally(poll.options, poll.votes)
+def poll_view(poll: Poll, results: PollResults) -> PollView:
+    result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
     options = tuple(
         OptionView(

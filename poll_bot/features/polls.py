@@ -144,7 +144,9 @@ async def _refresh_poll_cards(uow: UnitOfWork, turn: Turn, poll_id: int) -> None
 
 async def render_poll_card(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
     poll = await uow.polls.get(card.subject_id)
-    return render_card("poll", poll=poll_view(poll)) if poll else None
+    if poll is None:
+        return None
+    return render_card("poll", poll=poll_view(poll, await uow.polls.results(poll.id)))
 
 
 async def render_poll_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:

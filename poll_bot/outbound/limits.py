@@ -35,12 +35,16 @@ class SlidingWindows:
 
 
 class Budget:
-    """Waits until an operation fits both the thread's and the tenant's budget."""
+    """Waits until an operation fits both the thread's and the tenant's budget.
+
+    Each window is widened by `margin` seconds: requests reach Teams a little
+    jittered, and two sent 1.000 s apart may arrive 0.99 s apart.
+    """
 
     def __init__(self, thread_windows=TEAMS_THREAD_WINDOWS, tenant_windows=TEAMS_TENANT_WINDOWS,
-                 clock: Callable[[], float] = time.monotonic):
-        self._threads = SlidingWindows(tuple(thread_windows))
-        self._tenants = SlidingWindows(tuple(tenant_windows))
+                 margin: float = 0.05, clock: Callable[[], float] = time.monotonic):
+        self._threads = SlidingWindows(tuple((n, span + margin) for n, span in thread_windows))
+        self._tenants = SlidingWindows(tuple((n, span + margin) for n, span in tenant_windows))
         self._clock = clock
 
     async def acquire(self, thread: str, tenant: str) -> None:

@@ -81,20 +81,26 @@ class Pipeline:
 
     async def _run_lane(self, conversation_id: str) -> None:
         try:
-            while True:
-                self._dirty.discard(conversation_id)
-                async with self._store.transaction() as uow:
-                    job = await uow.outbox.head(conversation_id)
-                    conversation = await uow.conversations.get(conversation_id)
-                if job is None or conversation is None or not conversation.active:
-                    if conversation_id in self._dirty:
-                        continue
-                    return
-                await self._deliver_safely(job, conversation)
+            await self._drain(conversation_id)
+        except Exception:
+            # The work stays in the outbox; the next wake-up (or restart) starts a new lane.
+            log.exception("outbound lane for %s stopped", conversation_id)
         finally:
             self._lanes.pop(conversation_id, None)
             if not self._lanes:
                 self._idle.set()
+
+    async def _drain(self, conversation_id: str) -> None:
+        while True:
+            self._dirty.discard(conversation_id)
+            async with self._store.transaction() as uow:
+                job = await uow.outbox.head(conversation_id)
+                conversation = await uow.conversations.get(conversation_id)
+            if job is None or conversation is None or not conversation.active:
+                if conversation_id in self._dirty:
+                    continue
+                return
+            await self._deliver_safely(job, conversation)
 
     async def _deliver_safely(self, job: OutboxJob, conversation: Conversation) -> None:
         try:

@@ -13,6 +13,7 @@ from .activities import ActivityLog
 from .cards import CardStore
 from .conversations import ConversationStore
 from .db import Database
+from .models import Conversation
 from .outbox import OutboxStore
 from .polls import PollStore
 
@@ -29,6 +30,8 @@ class UnitOfWork:
 class Store:
     def __init__(self, db: Database):
         self._db = db
+        # Conversations as last written, so an unchanged one costs no write per turn.
+        self._known: dict[str, Conversation] = {}
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
 
     def on_enqueue(self, callback: Callable[[set[str]], None]) -> None:
@@ -42,11 +45,19 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
 
+    async def record_conversation(self, conversation: Conversation) -> None:
+        """Store the conversation and its latest serviceUrl; a user writing re-activates it."""
+        if self._known.get(conversation.id) == conversation:
+            return
+        async with self.transaction() as uow:
+            await uow.conversations.upsert(conversation)
+        self._known[conversation.id] = conversation
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         async with self._db.transaction() as conn:
             uow = UnitOfWork(
-                conversations=ConversationStore(conn),
+                conversations=ConversationStore(conn, self._known),
                 polls=PollStore(conn),
                 cards=CardStore(conn),
                 outbox=OutboxStore(conn),

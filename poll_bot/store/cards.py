@@ -5,7 +5,7 @@ from typing import Any
 
 import aiosqlite
 
-from .db import utc_now
+from .db import fetch_one, utc_now
 from .models import Card
 
 
@@ -23,15 +23,14 @@ class CardStore:
         return cur.lastrowid
 
     async def get(self, card_id: int) -> Card | None:
-        async with self._conn.execute("SELECT * FROM cards WHERE id = ?", (card_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._conn, "SELECT * FROM cards WHERE id = ?", (card_id,))
         return Card.from_row(row) if row else None
 
     async def for_subject(self, kind: str, subject_id: int) -> list[Card]:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT * FROM cards WHERE kind = ? AND subject_id = ? ORDER BY id", (kind, subject_id)
-        ) as cur:
-            return [Card.from_row(r) for r in await cur.fetchall()]
+        )
+        return [Card.from_row(r) for r in rows]
 
     async def set_state(self, card_id: int, state: dict[str, Any]) -> None:
         await self._conn.execute("UPDATE cards SET state = ? WHERE id = ?", (json.dumps(state), card_id))

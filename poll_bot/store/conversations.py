@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import aiosqlite
 
-from .db import utc_now
+from .db import fetch_one, utc_now
 from .models import Conversation
 
 
 class ConversationStore:
-    def __init__(self, conn: aiosqlite.Connection):
+    def __init__(self, conn: aiosqlite.Connection, known: dict[str, Conversation] | None = None):
         self._conn = conn
+        self._known = {} if known is None else known
 
     async def upsert(self, conv: Conversation) -> None:
-        """Record the conversation and its latest serviceUrl; a user writing re-activates it."""
         await self._conn.execute(
             """
             INSERT INTO conversations
@@ -31,8 +31,7 @@ class ConversationStore:
         )
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        async with self._conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._conn, "SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if row is None:
             return None
         return Conversation(
@@ -42,12 +41,14 @@ class ConversationStore:
         )
 
     async def set_active(self, conversation_id: str, active: bool) -> None:
+        self._known.pop(conversation_id, None)
         await self._conn.execute(
             "UPDATE conversations SET active = ?, updated_at = ? WHERE id = ?",
             (int(active), utc_now(), conversation_id),
         )
 
     async def set_service_url(self, conversation_id: str, service_url: str) -> None:
+        self._known.pop(conversation_id, None)
         await self._conn.execute(
             "UPDATE conversations SET service_url = ?, updated_at = ? WHERE id = ?",
             (service_url, utc_now(), conversation_id),

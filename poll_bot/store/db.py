@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+    """One round trip to the database thread (a cursor costs three: execute, fetch, close)."""
+    rows = await conn.execute_fetchall(sql, params)
+    return rows[0] if rows else None
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -75,8 +81,7 @@ class Database:
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        async with self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
-            (current,) = await cur.fetchone()
+        (current,) = await fetch_one(self._conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
         applied = []
         for version, path in migration_files(folder):
             if version <= current:

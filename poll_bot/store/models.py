@@ -25,13 +25,6 @@ class PollOption:
 
 
 @dataclass(frozen=True)
-class Vote:
-    position: int
-    user_id: str
-    user_name: str
-
-
-@dataclass(frozen=True)
 class Poll:
     id: int
     conversation_id: str
@@ -41,7 +34,6 @@ class Poll:
     multiple_choice: bool
     status: str
     options: tuple[PollOption, ...]
-    votes: tuple[Vote, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -49,6 +41,13 @@ class Poll:
 
     def has_option(self, position: int) -> bool:
         return any(o.position == position for o in self.options)
+
+
+@dataclass(frozen=True)
+class PollResults:
+    """Votes per option position, and how many distinct people voted."""
+    counts: dict[int, int]
+    voters: int
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 import aiosqlite
 
-from .db import utc_now
+from .db import fetch_one, utc_now
 from .models import OutboxJob
 
 
@@ -27,11 +27,10 @@ class OutboxStore:
         self.touched.add(conversation_id)
 
     async def head(self, conversation_id: str) -> OutboxJob | None:
-        async with self._conn.execute(
-            "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0 ORDER BY id LIMIT 1",
+        row = await fetch_one(
+            self._conn, "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0 ORDER BY id LIMIT 1",
             (conversation_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
         return OutboxJob(
@@ -65,17 +64,11 @@ class OutboxStore:
             (attempts, not_before, job.id),
         )
 
-    async def has_pending_send(self, card_id: int) -> bool:
-        async with self._conn.execute(
-            "SELECT 1 FROM outbox WHERE card_id = ? AND kind = 'send_card'", (card_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
-
     async def _has_pending_update(self, card_id: int | None) -> bool:
-        async with self._conn.execute(
-            "SELECT 1 FROM outbox WHERE card_id = ? AND kind = 'update_card' AND claimed = 0", (card_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        row = await fetch_one(
+            self._conn, "SELECT 1 FROM outbox WHERE card_id = ? AND kind = 'update_card' AND claimed = 0", (card_id,)
+        )
+        return row is not None
 
     async def release_claims(self) -> None:
         """After a crash: jobs that were in flight go back to the queue (a duplicate update is dropped)."""
@@ -86,10 +79,8 @@ class OutboxStore:
         await self._conn.execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1")
 
     async def conversations_with_work(self) -> list[str]:
-        async with self._conn.execute("SELECT DISTINCT conversation_id FROM outbox") as cur:
-            return [r[0] for r in await cur.fetchall()]
+        return [r[0] for r in await self._conn.execute_fetchall("SELECT DISTINCT conversation_id FROM outbox")]
 
     async def pending_count(self) -> int:
-        async with self._conn.execute("SELECT COUNT(*) FROM outbox") as cur:
-            (count,) = await cur.fetchone()
+        (count,) = await fetch_one(self._conn, "SELECT COUNT(*) FROM outbox")
         return count

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import aiosqlite
 
-from .db import utc_now
-from .models import Poll, PollOption, Vote
+from .db import fetch_one, utc_now
+from .models import Poll, PollOption, PollResults
 
 
 class PollStore:
@@ -26,31 +26,34 @@ class PollStore:
         return poll_id
 
     async def get(self, poll_id: int) -> Poll | None:
-        async with self._conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        async with self._conn.execute(
-            "SELECT position, label FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
-        ) as cur:
-            options = tuple(PollOption(r["position"], r["label"]) for r in await cur.fetchall())
-        async with self._conn.execute(
-            "SELECT position, user_id, user_name FROM votes WHERE poll_id = ? ORDER BY voted_at, user_id",
+        rows = await self._conn.execute_fetchall(
+            """SELECT p.*, o.position, o.label FROM polls p JOIN poll_options o ON o.poll_id = p.id
+               WHERE p.id = ? ORDER BY o.position""",
             (poll_id,),
-        ) as cur:
-            votes = tuple(Vote(r["position"], r["user_id"], r["user_name"]) for r in await cur.fetchall())
+        )
+        if not rows:
+            return None
+        row = rows[0]
         return Poll(
             id=row["id"], conversation_id=row["conversation_id"], creator_id=row["creator_id"],
             creator_name=row["creator_name"], question=row["question"],
             multiple_choice=bool(row["multiple_choice"]), status=row["status"],
-            options=options, votes=votes,
+            options=tuple(PollOption(r["position"], r["label"]) for r in rows),
         )
 
+    async def results(self, poll_id: int) -> PollResults:
+        rows = await self._conn.execute_fetchall(
+            "SELECT position, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY position", (poll_id,)
+        )
+        (voters,) = await fetch_one(self._conn, "SELECT COUNT(DISTINCT user_id) FROM votes WHERE poll_id = ?",
+                                    (poll_id,))
+        return PollResults({position: count for position, count in rows}, voters)
+
     async def user_choices(self, poll_id: int, user_id: str) -> frozenset[int]:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll_id, user_id)
-        ) as cur:
-            return frozenset(r["position"] for r in await cur.fetchall())
+        )
+        return frozenset(r["position"] for r in rows)
 
     async def add_vote(self, poll_id: int, position: int, user_id: str, user_name: str) -> None:
         await self._conn.execute(

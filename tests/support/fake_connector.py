@@ -7,12 +7,42 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiohttp import web
 
 Fault = Callable[[str, str], "web.Response | None"]
+
+
+# Teams' published per-thread limits for send/update/delete: (operations, seconds).
+TEAMS_THREAD_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+
+
+class TeamsLimits:
+    """Answers 429 with Retry-After, like Teams, when a thread's budget is exceeded.
+
+    Deliberately naive and independent of the bot's own limiter, so a bug there
+    shows up here as 429s.
+    """
+
+    def __init__(self, limits=TEAMS_THREAD_LIMITS):
+        self._limits = limits
+        self._accepted: dict[str, list[float]] = {}
+        self.throttled = 0
+
+    def __call__(self, method: str, conversation_id: str) -> "web.Response | None":
+        thread, now = conversation_id.split(";", 1)[0], time.monotonic()
+        accepted = self._accepted.setdefault(thread, [])
+        for limit, seconds in self._limits:
+            inside = [t for t in accepted if t > now - seconds]
+            if len(inside) >= limit:
+                self.throttled += 1
+                retry_after = inside[-limit] + seconds - now
+                return _error(429, "Throttled", {"Retry-After": f"{retry_after:.3f}"})
+        accepted.append(now)
+        return None
 
 
 @dataclass
@@ -30,6 +60,7 @@ class FakeConnector:
     # conversation id -> {activity id -> activity}, in posting order
     conversations: dict[str, dict[str, dict]] = field(default_factory=dict)
     fault: Fault | None = None
+    limits: TeamsLimits | None = None
     delay: float = 0.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _runner: web.AppRunner | None = None
@@ -73,7 +104,9 @@ class FakeConnector:
         self.calls.append(call)
         if self.delay:
             await asyncio.sleep(self.delay)
-        response = self.fault(call.method, call.conversation_id) if self.fault else None
+        response = self.limits(call.method, call.conversation_id) if self.limits else None
+        if response is None and self.fault:
+            response = self.fault(call.method, call.conversation_id)
         response = response or succeed()
         call.status = response.status
         return response
