@@ -94,8 +94,7 @@ def _shape_problem(activity: object) -> str | None:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    async with request.app[STORE].transaction() as uow:
-        pending = await uow.outbox.pending_count()
+    pending = await request.app[STORE].run(lambda uow: uow.outbox.pending_count())
     return web.json_response({"status": "ok", "pending_outbound": pending})
 
 
@@ -105,6 +104,6 @@ def _turn_error_handler(store: Store):
         log.error("turn failed for activity %s", activity.id, exc_info=error)
         if activity.conversation is None or activity.conversation.conversation_type not in (None, "personal"):
             return  # never post errors into shared conversations
-        async with store.transaction() as uow:
-            await uow.outbox.enqueue(conversation_of(activity).id, "send_message", body=text_message(SORRY))
+        conversation_id = conversation_of(activity).id
+        await store.run(lambda uow: uow.outbox.enqueue(conversation_id, "send_message", body=text_message(SORRY)))
     return on_error

@@ -1,12 +1,13 @@
 """What a feature handler sees of an inbound turn: plain data plus the store."""
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import Any, Callable, TypeVar
 
 from .store import Store, UnitOfWork
 from .store.models import Conversation
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,22 +33,21 @@ class Turn:
     reply_to_id: str | None
     store: Store
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        async with self.store.transaction() as uow:
-            yield uow
+    async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
+        """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this activity."""
+        return await self.store.run(self._once, work, args)
 
-    async def first_delivery(self, uow: UnitOfWork) -> bool:
-        """False when Teams redelivers an activity this bot already handled."""
-        return not self.activity_id or await uow.activities.first_time(self.activity_id)
+    def _once(self, uow: UnitOfWork, work: Callable[..., T], args: tuple) -> T | None:
+        if self.activity_id and not uow.activities.first_time(self.activity_id):
+            return None
+        return work(uow, self, *args)
 
-    async def reply(self, uow: UnitOfWork, text: str) -> None:
-        await uow.outbox.enqueue(self.conversation.id, "send_message", body=text_message(text))
+    def reply(self, uow: UnitOfWork, text: str) -> None:
+        uow.outbox.enqueue(self.conversation.id, "send_message", body=text_message(text))
 
     async def notify(self, text: str) -> None:
         """A short notice in its own transaction, for turns that change nothing else."""
-        async with self.transaction() as uow:
-            await self.reply(uow, text)
+        await self.store.run(self.reply, text)
 
     def same_thread(self, conversation_id: str) -> bool:
         return thread_key(conversation_id) == thread_key(self.conversation.id)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from ..cards import MAX_CARD_BYTES, card_attachment, card_size
 from ..store import Store, UnitOfWork
@@ -24,11 +24,11 @@ from ..store.models import Card, Conversation, OutboxJob
 from ..turn import thread_key
 from .connector import Connector, ConnectorResult
 from .limits import Budget
-from .retry import GCC_SERVICE_URL, Action, RetryPolicy
+from .retry import GCC_SERVICE_URL, Action, Decision, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-CardRenderer = Callable[[UnitOfWork, Card], Awaitable[dict[str, Any] | None]]
+CardRenderer = Callable[[UnitOfWork, Card], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,7 @@ class Pipeline:
 
     async def start(self) -> None:
         """Resume whatever was queued or in flight when the process last stopped."""
-        async with self._store.transaction() as uow:
-            await uow.outbox.release_claims()
-            pending = await uow.outbox.conversations_with_work()
-        self.wake(set(pending))
+        self.wake(set(await self._store.run(_resume)))
 
     async def stop(self) -> None:
         lanes = list(self._lanes.values())
@@ -93,9 +90,7 @@ class Pipeline:
     async def _drain(self, conversation_id: str) -> None:
         while True:
             self._dirty.discard(conversation_id)
-            async with self._store.transaction() as uow:
-                job = await uow.outbox.head(conversation_id)
-                conversation = await uow.conversations.get(conversation_id)
+            job, conversation = await self._store.run(_head, conversation_id)
             if job is None or conversation is None or not conversation.active:
                 if conversation_id in self._dirty:
                     continue
@@ -110,39 +105,43 @@ class Pipeline:
         except Exception:
             # A bug or a database error must not kill the lane or spin on one job.
             log.exception("outbox job %s (%s) failed", job.id, job.kind)
-            async with self._store.transaction() as uow:
-                if job.attempts + 1 >= self._policy.max_attempts:
-                    await uow.outbox.finish(job.id)
-                else:
-                    await uow.outbox.retry_later(job, self._clock() + self._policy.backoff(job.attempts))
+            give_up = job.attempts + 1 >= self._policy.max_attempts
+            not_before = self._clock() + self._policy.backoff(job.attempts)
+            await self._store.run(_give_up_or_retry, job, give_up, not_before)
 
     async def _deliver(self, job: OutboxJob, conversation: Conversation) -> None:
         wait = job.not_before - self._clock()
         if wait > 0:
             await asyncio.sleep(wait)
         await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id)
-        async with self._store.transaction() as uow:
-            # Claim and render together: a change committed after this point queues a new update.
-            if not await uow.outbox.claim(job.id):
-                return
-            request = await self._prepare(uow, job)
-            if request is None:
-                await uow.outbox.finish(job.id)
-                return
+        # Claim and render together: a change committed after this point queues a new update.
+        request = await self._store.run(self._claim_and_prepare, job)
+        if request is None:
+            return
         result = await self._call(conversation, request)
-        await self._settle(job, conversation, result)
+        decision = self._policy.decide(result.status, result.error_code, result.retry_after,
+                                       job.attempts, conversation.service_url)
+        await self._store.run(self._settle, job, conversation, result, decision)
 
-    async def _prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+    def _claim_and_prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+        if not uow.outbox.claim(job.id):
+            return None
+        request = self._prepare(uow, job)
+        if request is None:
+            uow.outbox.finish(job.id)
+        return request
+
+    def _prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
         if job.kind == "send_message":
             return Request("send", job.body)
         if job.kind == "delete_message":
             return Request("delete", activity_id=job.body["activity_id"])
-        card = await uow.cards.get(job.card_id)
+        card = uow.cards.get(job.card_id)
         if card is None:
             return None
         if job.kind == "update_card" and card.activity_id is None:
             return None  # never sent, or Teams lost it: nothing to update in place
-        content = await self._renderers[card.kind](uow, card)
+        content = self._renderers[card.kind](uow, card)
         if content is None:
             return None
         if card_size(content) > MAX_CARD_BYTES:
@@ -161,38 +160,53 @@ class Pipeline:
             return await self._connector.update(url, conv_id, request.activity_id, request.activity)
         return await self._connector.delete(url, conv_id, request.activity_id)
 
-    async def _settle(self, job: OutboxJob, conversation: Conversation, result: ConnectorResult) -> None:
-        decision = self._policy.decide(result.status, result.error_code, result.retry_after,
-                                       job.attempts, conversation.service_url)
-        async with self._store.transaction() as uow:
-            if decision.action is Action.DONE:
-                await uow.outbox.finish(job.id)
-                if job.kind == "send_card":
-                    await self._remember_card_id(uow, job, result)
-            elif decision.action is Action.RETRY:
-                log.info("outbox job %s got %s; retry in %.2fs", job.id, result.status, decision.delay)
-                await uow.outbox.retry_later(job, self._clock() + decision.delay)
-            elif decision.action is Action.DEACTIVATE:
-                log.warning("Teams refused %s (%s); not posting there until a user writes",
-                            conversation.id, result.error_code)
-                await uow.conversations.set_active(conversation.id, False)
-                await uow.outbox.release(job)
-            elif decision.action is Action.SWITCH_TO_GCC:
-                log.warning("conversation %s belongs to a GCC tenant; switching its service URL", conversation.id)
-                await uow.conversations.set_service_url(conversation.id, GCC_SERVICE_URL)
-                await uow.outbox.retry_later(job, self._clock())
-            elif decision.action is Action.FORGET_CARD:
-                log.warning("message for card %s is gone from Teams; forgetting its id", job.card_id)
-                await uow.outbox.finish(job.id)
-                if job.card_id is not None:
-                    await uow.cards.set_activity_id(job.card_id, None)
-            else:
-                log.error("outbox job %s (%s) dropped after %s %s, attempt %d",
-                          job.id, job.kind, result.status, result.error_code, job.attempts + 1)
-                await uow.outbox.finish(job.id)
-
-    async def _remember_card_id(self, uow: UnitOfWork, job: OutboxJob, result: ConnectorResult) -> None:
-        if result.activity_id:
-            await uow.cards.set_activity_id(job.card_id, result.activity_id)
+    def _settle(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation,
+                result: ConnectorResult, decision: Decision) -> None:
+        if decision.action is Action.DONE:
+            uow.outbox.finish(job.id)
+            if job.kind == "send_card":
+                _remember_card_id(uow, job, result)
+        elif decision.action is Action.RETRY:
+            log.info("outbox job %s got %s; retry in %.2fs", job.id, result.status, decision.delay)
+            uow.outbox.retry_later(job, self._clock() + decision.delay)
+        elif decision.action is Action.DEACTIVATE:
+            log.warning("Teams refused %s (%s); not posting there until a user writes",
+                        conversation.id, result.error_code)
+            uow.conversations.set_active(conversation.id, False)
+            uow.outbox.release(job)
+        elif decision.action is Action.SWITCH_TO_GCC:
+            log.warning("conversation %s belongs to a GCC tenant; switching its service URL", conversation.id)
+            uow.conversations.set_service_url(conversation.id, GCC_SERVICE_URL)
+            uow.outbox.retry_later(job, self._clock())
+        elif decision.action is Action.FORGET_CARD:
+            log.warning("message for card %s is gone from Teams; forgetting its id", job.card_id)
+            uow.outbox.finish(job.id)
+            if job.card_id is not None:
+                uow.cards.set_activity_id(job.card_id, None)
         else:
-            log.warning("Teams returned no id for card %s; it cannot be updated in place", job.card_id)
+            log.error("outbox job %s (%s) dropped after %s %s, attempt %d",
+                      job.id, job.kind, result.status, result.error_code, job.attempts + 1)
+            uow.outbox.finish(job.id)
+
+
+def _resume(uow: UnitOfWork) -> list[str]:
+    uow.outbox.release_claims()
+    return uow.outbox.conversations_with_work()
+
+
+def _head(uow: UnitOfWork, conversation_id: str) -> tuple[OutboxJob | None, Conversation | None]:
+    return uow.outbox.head(conversation_id), uow.conversations.get(conversation_id)
+
+
+def _give_up_or_retry(uow: UnitOfWork, job: OutboxJob, give_up: bool, not_before: float) -> None:
+    if give_up:
+        uow.outbox.finish(job.id)
+    else:
+        uow.outbox.retry_later(job, not_before)
+
+
+def _remember_card_id(uow: UnitOfWork, job: OutboxJob, result: ConnectorResult) -> None:
+    if result.activity_id:
+        uow.cards.set_activity_id(job.card_id, result.activity_id)
+    else:
+        log.warning("Teams returned no id for card %s; it cannot be updated in place", job.card_id)

@@ -1,13 +1,16 @@
-"""The store: one unit of work (`Store.transaction()`) exposing small repositories.
+"""The store: small repositories over one SQLite connection.
 
-Everything above this package sees only `Store` and the frozen records in
-`models`, so another backend (PostgreSQL) can provide the same surface.
+Everything above this package sees `Store.run(work, *args)` and the frozen
+records in `models`. `work(uow, *args)` is a plain function that runs as one
+transaction; it reads and writes through the repositories on `uow`, and its
+return value comes back to the caller. Another backend (PostgreSQL) can
+provide the same surface.
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import sqlite3
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
+from typing import Any, Callable, TypeVar
 
 from .activities import ActivityLog
 from .cards import CardStore
@@ -16,6 +19,8 @@ from .db import Database
 from .models import Conversation
 from .outbox import OutboxStore
 from .polls import PollStore
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,6 @@ class Store:
         self._known: dict[str, Conversation] = {}
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
 
-    def on_enqueue(self, callback: Callable[[set[str]], None]) -> None:
-        """Called after a commit that queued outbound work, with the conversations it is for."""
-        self._on_enqueue = callback
-
     @classmethod
     async def open(cls, path: str) -> "Store":
         return cls(await Database.open(path))
@@ -45,24 +46,32 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
 
-    async def record_conversation(self, conversation: Conversation) -> None:
-        """Store the conversation and its latest serviceUrl; a user writing re-activates it."""
-        if self._known.get(conversation.id) == conversation:
-            return
-        async with self.transaction() as uow:
-            await uow.conversations.upsert(conversation)
-        self._known[conversation.id] = conversation
+    def on_enqueue(self, callback: Callable[[set[str]], None]) -> None:
+        """Called after a commit that queued outbound work, with the conversations it is for."""
+        self._on_enqueue = callback
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        async with self._db.transaction() as conn:
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(uow, *args)` as one transaction; all of it commits or none of it."""
+        touched: set[str] = set()
+
+        def unit(conn: sqlite3.Connection) -> T:
             uow = UnitOfWork(
                 conversations=ConversationStore(conn, self._known),
                 polls=PollStore(conn),
                 cards=CardStore(conn),
-                outbox=OutboxStore(conn),
+                outbox=OutboxStore(conn, touched),
                 activities=ActivityLog(conn),
             )
-            yield uow
-        if uow.outbox.touched:
-            self._on_enqueue(uow.outbox.touched)
+            return work(uow, *args)
+
+        result = await self._db.run(unit)
+        if touched:
+            self._on_enqueue(touched)
+        return result
+
+    async def record_conversation(self, conversation: Conversation) -> None:
+        """Store the conversation and its latest serviceUrl; a user writing re-activates it."""
+        if self._known.get(conversation.id) == conversation:
+            return
+        await self.run(lambda uow: uow.conversations.upsert(conversation))
+        self._known[conversation.id] = conversation

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 from .db import utc_now
 
@@ -8,11 +8,11 @@ from .db import utc_now
 class ActivityLog:
     """Remembers handled inbound activities so a redelivery changes nothing."""
 
-    def __init__(self, conn: aiosqlite.Connection):
+    def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
 
-    async def first_time(self, key: str) -> bool:
-        cur = await self._conn.execute(
+    def first_time(self, key: str) -> bool:
+        cur = self._conn.execute(
             "INSERT OR IGNORE INTO processed_activities (activity_key, received_at) VALUES (?, ?)",
             (key, utc_now()),
         )

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 from .db import fetch_one, utc_now
 from .models import Conversation
 
 
 class ConversationStore:
-    def __init__(self, conn: aiosqlite.Connection, known: dict[str, Conversation] | None = None):
+    def __init__(self, conn: sqlite3.Connection, known: dict[str, Conversation]):
         self._conn = conn
-        self._known = {} if known is None else known
+        self._known = known  # the Store's cache of unchanged conversations; forget on every change
 
-    async def upsert(self, conv: Conversation) -> None:
-        await self._conn.execute(
+    def upsert(self, conv: Conversation) -> None:
+        self._conn.execute(
             """
             INSERT INTO conversations
                 (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, active, updated_at)
@@ -30,8 +30,8 @@ class ConversationStore:
              conv.team_id, conv.channel_id, utc_now()),
         )
 
-    async def get(self, conversation_id: str) -> Conversation | None:
-        row = await fetch_one(self._conn, "SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+    def get(self, conversation_id: str) -> Conversation | None:
+        row = fetch_one(self._conn, "SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if row is None:
             return None
         return Conversation(
@@ -40,16 +40,16 @@ class ConversationStore:
             channel_id=row["channel_id"], active=bool(row["active"]),
         )
 
-    async def set_active(self, conversation_id: str, active: bool) -> None:
+    def set_active(self, conversation_id: str, active: bool) -> None:
         self._known.pop(conversation_id, None)
-        await self._conn.execute(
+        self._conn.execute(
             "UPDATE conversations SET active = ?, updated_at = ? WHERE id = ?",
             (int(active), utc_now(), conversation_id),
         )
 
-    async def set_service_url(self, conversation_id: str, service_url: str) -> None:
+    def set_service_url(self, conversation_id: str, service_url: str) -> None:
         self._known.pop(conversation_id, None)
-        await self._conn.execute(
+        self._conn.execute(
             "UPDATE conversations SET service_url = ?, updated_at = ? WHERE id = ?",
             (service_url, utc_now(), conversation_id),
         )

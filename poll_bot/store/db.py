@@ -1,13 +1,19 @@
-"""SQLite connection, migrations and transactions."""
+"""SQLite through aiosqlite: migrations, and transactions as one round trip each.
+
+A unit of work is a plain function run on aiosqlite's database thread inside
+BEGIN IMMEDIATE ... COMMIT. Awaiting every statement separately cost a thread
+hop each (about 100 µs) while the transaction was open, which capped a vote at
+about 1,250 transactions/s; one hop per transaction removes that ceiling and,
+because the thread runs one function at a time, needs no lock.
+"""
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from contextlib import asynccontextmanager
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, Callable, TypeVar
 
 import aiosqlite
 
@@ -15,16 +21,15 @@ from ..resources import resource_dir
 
 log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
-    """One round trip to the database thread (a cursor costs three: execute, fetch, close)."""
-    rows = await conn.execute_fetchall(sql, params)
-    return rows[0] if rows else None
+T = TypeVar("T")
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+    return conn.execute(sql, params).fetchone()
 
 
 def migration_files(folder: Path | None = None) -> list[tuple[int, Path]]:
@@ -38,26 +43,17 @@ def migration_files(folder: Path | None = None) -> list[tuple[int, Path]]:
 
 
 class Database:
-    """One aiosqlite connection; every unit of work runs under one lock.
-
-    aiosqlite serialises statements on a single thread anyway; the lock keeps
-    two coroutines' transactions from interleaving on that connection.
-    """
-
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str) -> "Database":
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        conn.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=5000"):
+            await conn.execute(f"PRAGMA {pragma}")
         db = cls(conn)
         await db.migrate()
         return db
@@ -65,36 +61,41 @@ class Database:
     async def close(self) -> None:
         await self._conn.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(connection, *args)` as one transaction on the database thread."""
+        # aiosqlite's public calls each queue one statement; _execute queues a whole function.
+        return await self._conn._execute(_in_transaction, self._conn._conn, work, args)
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        (current,) = await fetch_one(self._conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        (current,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
         applied = []
         for version, path in migration_files(folder):
-            if version <= current:
-                continue
-            async with self.transaction() as conn:
-                for statement in _split_sql(path.read_text()):
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now())
-                )
-            log.info("applied migration %s", path.name)
-            applied.append(version)
+            if version > current:
+                await self.run(_apply_migration, version, path.read_text())
+                log.info("applied migration %s", path.name)
+                applied.append(version)
         return applied
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], args: tuple) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _apply_migration(conn: sqlite3.Connection, version: int, script: str) -> None:
+    for statement in _split_sql(script):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now()))
 
 
 def _split_sql(script: str) -> list[str]:
