@@ -8,8 +8,7 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
-
+from .activity import activity_from_json
 from .adapter import PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
@@ -71,7 +70,7 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": f"malformed activity: {problem}"}, status=400)
     try:
         invoke_response = await request.app[ADAPTER].process_activity(
-            request.headers.get("Authorization", ""), Activity().deserialize(body), request.app[BOT].on_turn
+            request.headers.get("Authorization", ""), activity_from_json(body), request.app[BOT].on_turn
         )
     except PermissionError:
         raise web.HTTPUnauthorized()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, get_type_hints
 
 VERSION = 1
@@ -47,7 +48,7 @@ def parse(value: Any, payload_type: type) -> Any:
         raise PayloadError("payload is not an object")
     if value.get("v") != VERSION:
         raise PayloadError(f"unsupported payload version {value.get('v')!r}")
-    hints = get_type_hints(payload_type)
+    hints = _hints(payload_type)
     fields = {}
     for field in dataclasses.fields(payload_type):
         if field.name not in value:
@@ -56,6 +57,11 @@ def parse(value: Any, payload_type: type) -> Any:
             continue
         fields[field.name] = _check(field.name, value[field.name], hints[field.name])
     return payload_type(**fields)
+
+
+@lru_cache(maxsize=None)
+def _hints(payload_type: type) -> dict[str, type]:
+    return get_type_hints(payload_type)
 
 
 def _check(name: str, raw: Any, expected: type) -> Any:
