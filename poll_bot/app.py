@@ -1,7 +1,10 @@
 """The aiohttp application: /api/messages through botbuilder's CloudAdapter, and /healthz."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 import aiohttp
@@ -14,7 +17,9 @@ from .bot import PollBot, conversation_of
 from .config import Config
 from .features import CARD_RENDERERS, build_router
 from .outbound.connector import Connector, TokenSource
+from .outbound.limits import Budget
 from .outbound.pipeline import Pipeline
+from .outbound.retry import RetryPolicy
 from .store import Store
 from .turn import text_message
 
@@ -41,14 +46,20 @@ def _services(config: Config):
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
         store = await Store.open(config.DB_PATH)
         session = aiohttp.ClientSession()
-        pipeline = Pipeline(store, Connector(session, TokenSource(config)), CARD_RENDERERS)
+        pipeline = Pipeline(
+            store, Connector(session, TokenSource(config)), CARD_RENDERERS,
+            Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+            RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
+        )
         adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
         adapter.on_turn_error = _turn_error_handler(store)
         app[STORE], app[PIPELINE] = store, pipeline
-        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router())
+        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), config.DOUBLE_PRESS_SECONDS)
         await pipeline.start()
+        housekeeping = asyncio.create_task(_prune_forever(store))
         log.info("poll bot ready, database %s", config.DB_PATH)
         yield
+        housekeeping.cancel()
         await pipeline.stop()
         await session.close()
         await store.close()
@@ -95,6 +106,17 @@ def _shape_problem(activity: object) -> str | None:
 async def _healthz(request: web.Request) -> web.Response:
     pending = await request.app[STORE].run(lambda uow: uow.outbox.pending_count())
     return web.json_response({"status": "ok", "pending_outbound": pending})
+
+
+async def _prune_forever(store: Store, every: float = 3600.0) -> None:
+    """Forget handled activity ids after a week and button presses after an hour."""
+    while True:
+        week_ago = (datetime.now(timezone.utc) - timedelta(days=7)).isoformat(timespec="milliseconds")
+        try:
+            await store.run(lambda uow: uow.activities.prune(week_ago, time.time() - 3600))
+        except Exception:
+            log.exception("housekeeping failed; will try again")
+        await asyncio.sleep(every)
 
 
 def _turn_error_handler(store: Store):

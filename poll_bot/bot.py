@@ -19,14 +19,15 @@ _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 class PollBot(TeamsActivityHandler):
-    def __init__(self, store: Store, router: Router):
+    def __init__(self, store: Store, router: Router, double_press_window: float = 1.5):
         self._store = store
         self._router = router
+        self._double_press_window = double_press_window
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
-            await self._store.record_conversation(conversation_of(activity))
+            await self._store.record_conversation(conversation_of(activity), user_initiated(activity))
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -45,7 +46,15 @@ class PollBot(TeamsActivityHandler):
             user=User(id=sender.id, name=sender.name or "Someone"),
             reply_to_id=activity.reply_to_id,
             store=self._store,
+            double_press_window=self._double_press_window,
         )
+
+
+def user_initiated(activity: Activity) -> bool:
+    """A person acted here (wrote, pressed a button, installed the app), rather than Teams reporting an event."""
+    return activity.type == "message" or (
+        activity.type == "installationUpdate" and activity.action in ("add", "add-upgrade")
+    )
 
 
 def conversation_of(activity: Activity) -> Conversation:

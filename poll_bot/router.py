@@ -10,6 +10,8 @@ Feature modules each own a Router and register handlers on it:
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -62,7 +64,8 @@ class Router:
             log.warning("rejected card payload from %s in %s: %s", turn.user.id, turn.conversation.id, error)
             await turn.notify(UNKNOWN_BUTTON)
             return
-        await route[1](turn, payload)
+        press = json.dumps({"verb": verb, **dataclasses.asdict(payload)}, sort_keys=True)
+        await route[1](dataclasses.replace(turn, press=press), payload)
 
     async def dispatch_text(self, turn: Turn, text: str) -> None:
         parts = text.split(None, 1)

@@ -1,6 +1,7 @@
 """What a feature handler sees of an inbound turn: plain data plus the store."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -32,13 +33,19 @@ class Turn:
     user: User
     reply_to_id: str | None
     store: Store
+    double_press_window: float = 1.5
+    press: str = ""  # the pressed button's payload, for card actions
 
     async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
-        """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this activity."""
+        """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this
+        activity or the user pressed the same button a moment ago (a double click)."""
         return await self.store.run(self._once, work, args)
 
     def _once(self, uow: UnitOfWork, work: Callable[..., T], args: tuple) -> T | None:
         if self.activity_id and not uow.activities.first_time(self.activity_id):
+            return None
+        if self.press and not uow.activities.first_press(self.user.id, self.press, time.time(),
+                                                          self.double_press_window):
             return None
         return work(uow, self, *args)
 

@@ -63,11 +63,30 @@ async def connector():
     await fake.stop()
 
 
+# Scenario tests press buttons faster than people; double-click protection has its own test.
+FAST = {"DOUBLE_PRESS_SECONDS": 0.0, "RETRY_BASE_DELAY": 0.01}
+
+
 @pytest.fixture
-async def bot(tmp_path, connector):
-    db_path = tmp_path / "bot.sqlite3"
-    server = TestServer(create_app(Config(DB_PATH=str(db_path))), host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        yield BotUnderTest(server, session, connector, db_path)
-    await server.close()
+async def make_bot(tmp_path, connector):
+    """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`."""
+    started = []
+
+    async def start(**overrides: Any) -> BotUnderTest:
+        db_path = tmp_path / f"bot{len(started)}.sqlite3"
+        config = Config(DB_PATH=str(db_path), **{**FAST, **overrides})
+        server = TestServer(create_app(config), host="127.0.0.1")
+        await server.start_server()
+        session = aiohttp.ClientSession()
+        started.append((server, session))
+        return BotUnderTest(server, session, connector, db_path)
+
+    yield start
+    for server, session in started:
+        await session.close()
+        await server.close()
+
+
+@pytest.fixture
+async def bot(make_bot):
+    return await make_bot()

@@ -24,7 +24,7 @@ from ..store.models import Card, Conversation, OutboxJob
 from ..turn import thread_key
 from .connector import Connector, ConnectorResult
 from .limits import Budget
-from .retry import GCC_SERVICE_URL, Action, Decision, RetryPolicy
+from .retry import Action, Decision, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class Pipeline:
             uow.outbox.release(job)
         elif decision.action is Action.SWITCH_TO_GCC:
             log.warning("conversation %s belongs to a GCC tenant; switching its service URL", conversation.id)
-            uow.conversations.set_service_url(conversation.id, GCC_SERVICE_URL)
+            uow.conversations.set_service_url(conversation.id, self._policy.gcc_service_url)
             uow.outbox.retry_later(job, self._clock())
         elif decision.action is Action.FORGET_CARD:
             log.warning("message for card %s is gone from Teams; forgetting its id", job.card_id)

@@ -5,7 +5,6 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
-GCC_SERVICE_URL = "https://smba.infra.gcc.teams.microsoft.com/"
 RETRYABLE = {412, 429, 502, 503, 504}
 
 
@@ -29,6 +28,8 @@ class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
+    # Where a GCC tenant's conversations live (seed 001, 403 InvalidBotApiHost).
+    gcc_service_url: str = "https://smba.infra.gcc.teams.microsoft.com/"
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
@@ -42,8 +43,9 @@ class RetryPolicy:
         if status == 403 and error_code in ("BotNotInConversationRoster", "ConversationBlockedByUser",
                                             "BotDisabledByAdmin"):
             return Decision(Action.DEACTIVATE)
-        if status == 403 and error_code == "InvalidBotApiHost" and service_url.rstrip("/") != GCC_SERVICE_URL.rstrip("/"):
-            return Decision(Action.SWITCH_TO_GCC)
+        if status == 403 and error_code == "InvalidBotApiHost":
+            already_gcc = service_url.rstrip("/") == self.gcc_service_url.rstrip("/")
+            return Decision(Action.DROP if already_gcc else Action.SWITCH_TO_GCC)
         if status == 404 and error_code == "ActivityNotFoundInConversation":
             return Decision(Action.FORGET_CARD)
         if status in RETRYABLE and attempts + 1 < self.max_attempts:

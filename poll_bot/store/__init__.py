@@ -69,9 +69,11 @@ class Store:
             self._on_enqueue(touched)
         return result
 
-    async def record_conversation(self, conversation: Conversation) -> None:
-        """Store the conversation and its latest serviceUrl; a user writing re-activates it."""
+    async def record_conversation(self, conversation: Conversation, user_initiated: bool) -> None:
+        """Store the conversation and its latest serviceUrl. Only a user's own action
+        (a message, a button press, installing the app) resumes posting to a paused one."""
         if self._known.get(conversation.id) == conversation:
-            return
-        await self.run(lambda uow: uow.conversations.upsert(conversation))
-        self._known[conversation.id] = conversation
+            return  # known, unchanged and active
+        await self.run(lambda uow: uow.conversations.upsert(conversation, user_initiated))
+        if user_initiated:
+            self._known[conversation.id] = conversation

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from .db import utc_now
+from .db import fetch_one, utc_now
 
 
 class ActivityLog:
-    """Remembers handled inbound activities so a redelivery changes nothing."""
+    """Remembers handled activities and recent button presses, so neither a
+    redelivery nor a double click changes anything twice."""
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
@@ -17,3 +18,17 @@ class ActivityLog:
             (key, utc_now()),
         )
         return cur.rowcount == 1
+
+    def first_press(self, user_id: str, press: str, now: float, window: float) -> bool:
+        """False when the user pressed the same button less than `window` seconds ago."""
+        row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
+                        (user_id, press))
+        self._conn.execute(
+            "INSERT OR REPLACE INTO recent_presses (user_id, press, pressed_at) VALUES (?, ?, ?)",
+            (user_id, press, now),
+        )
+        return row is None or now - row["pressed_at"] >= window
+
+    def prune(self, activities_before: str, presses_before: float) -> None:
+        self._conn.execute("DELETE FROM processed_activities WHERE received_at < ?", (activities_before,))
+        self._conn.execute("DELETE FROM recent_presses WHERE pressed_at < ?", (presses_before,))

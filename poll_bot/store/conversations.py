@@ -11,7 +11,8 @@ class ConversationStore:
         self._conn = conn
         self._known = known  # the Store's cache of unchanged conversations; forget on every change
 
-    def upsert(self, conv: Conversation) -> None:
+    def upsert(self, conv: Conversation, reactivate: bool) -> None:
+        """Record the conversation and its latest serviceUrl; `reactivate` resumes posting there."""
         self._conn.execute(
             """
             INSERT INTO conversations
@@ -23,11 +24,11 @@ class ConversationStore:
                 name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END,
                 team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE team_id END,
                 channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE channel_id END,
-                active = 1,
+                active = CASE WHEN ? THEN 1 ELSE active END,
                 updated_at = excluded.updated_at
             """,
             (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name,
-             conv.team_id, conv.channel_id, utc_now()),
+             conv.team_id, conv.channel_id, utc_now(), reactivate),
         )
 
     def get(self, conversation_id: str) -> Conversation | None:

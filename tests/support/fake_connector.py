@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-Fault = Callable[[str, str], "web.Response | None"]
+Fault = Callable[["Call"], "web.Response | None"]
 
 
 # Teams' published per-thread limits for send/update/delete: (operations, seconds).
@@ -32,8 +32,8 @@ class TeamsLimits:
         self._accepted: dict[str, list[float]] = {}
         self.throttled = 0
 
-    def __call__(self, method: str, conversation_id: str) -> "web.Response | None":
-        thread, now = conversation_id.split(";", 1)[0], time.monotonic()
+    def __call__(self, call: "Call") -> "web.Response | None":
+        thread, now = call.conversation_id.split(";", 1)[0], time.monotonic()
         accepted = self._accepted.setdefault(thread, [])
         for limit, seconds in self._limits:
             inside = [t for t in accepted if t > now - seconds]
@@ -52,6 +52,8 @@ class Call:
     activity_id: str | None
     body: dict[str, Any] | None
     status: int = 0
+    prefix: str = ""  # "gcc/" when the bot called the GCC service URL
+    at: float = 0.0
 
 
 @dataclass
@@ -62,16 +64,19 @@ class FakeConnector:
     fault: Fault | None = None
     limits: TeamsLimits | None = None
     delay: float = 0.0
+    in_flight: dict[str, int] = field(default_factory=dict)
+    max_in_flight: int = 0  # most calls ever open at once for one conversation
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _runner: web.AppRunner | None = None
     url: str = ""
 
     async def start(self) -> str:
         app = web.Application()
-        base = "/v3/conversations/{conversation}/activities"
-        app.router.add_post(base, self._post)
-        app.router.add_put(base + "/{activity}", self._put)
-        app.router.add_delete(base + "/{activity}", self._delete)
+        for prefix in ("", "/gcc"):
+            base = prefix + "/v3/conversations/{conversation}/activities"
+            app.router.add_post(base, self._post)
+            app.router.add_put(base + "/{activity}", self._put)
+            app.router.add_delete(base + "/{activity}", self._delete)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -101,13 +106,20 @@ class FakeConnector:
     # Handlers -------------------------------------------------------------
 
     async def _answer(self, request: web.Request, call: Call, succeed: Callable[[], web.Response]) -> web.Response:
+        call.prefix = "gcc/" if request.path.startswith("/gcc/") else ""
+        call.at = time.monotonic()
         self.calls.append(call)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        response = self.limits(call.method, call.conversation_id) if self.limits else None
-        if response is None and self.fault:
-            response = self.fault(call.method, call.conversation_id)
-        response = response or succeed()
+        self.in_flight[call.conversation_id] = self.in_flight.get(call.conversation_id, 0) + 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight[call.conversation_id])
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            response = self.limits(call) if self.limits else None
+            if response is None and self.fault:
+                response = self.fault(call)
+            response = response or succeed()
+        finally:
+            self.in_flight[call.conversation_id] -= 1
         call.status = response.status
         return response
 

@@ -1,0 +1,89 @@
+"""Kill the bot with SIGKILL in the middle of a vote burst, restart it, and check
+that no acknowledged vote is lost and the card catches up without new votes."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+from tests.support import cards, teams
+from tests.support.teams import MEGAN
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def start_bot(db, port) -> subprocess.Popen:
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "LOG_LEVEL": "WARNING",
+           "POLL_BOT_DOUBLE_PRESS_SECONDS": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "poll_bot"], env=env)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not start")
+
+
+async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector):
+    db, port = tmp_path / "crash.sqlite3", free_port()
+    url = f"http://127.0.0.1:{port}/api/messages"
+    chat = teams.channel_thread()
+    bot = await start_bot(db, port)
+    try:
+        async with aiohttp.ClientSession() as session:
+            await session.post(url, json=teams.message(chat, MEGAN, "poll Ship it? | Yes | No", connector.url))
+            while not connector.cards(chat.id):
+                await asyncio.sleep(0.02)
+            card_id = connector.calls_of("POST")[0].activity_id
+            vote = cards.vote_buttons(connector.cards(chat.id)[0])["Yes"]
+
+            acknowledged: set[str] = set()
+            voters = [teams.Person(f"29:crash-voter-{i}", f"Voter {i}") for i in range(400)]
+
+            async def press(voter: teams.Person) -> None:
+                try:
+                    async with session.post(url, json=teams.submit(chat, voter, vote, card_id, connector.url)) as r:
+                        if r.status in (200, 201):
+                            acknowledged.add(voter.id)
+                except aiohttp.ClientError:
+                    pass  # the bot died under this request: not acknowledged
+
+            burst = [asyncio.create_task(press(v)) for v in voters]
+            while len(acknowledged) < 100:
+                await asyncio.sleep(0.001)
+            os.kill(bot.pid, signal.SIGKILL)
+            bot.wait()
+            await asyncio.gather(*burst)
+        assert 100 <= len(acknowledged) < len(voters), "the kill must land mid-burst"
+
+        bot = await start_bot(db, port)
+        with sqlite3.connect(db) as conn:
+            stored = {row[0] for row in conn.execute("SELECT user_id FROM votes")}
+        assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged votes were lost"
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            shown = cards.option_counts(connector.cards(chat.id)[0])["Yes"]
+            if shown.startswith(f"{len(stored)} vote"):
+                break
+            await asyncio.sleep(0.05)
+        assert cards.option_counts(connector.cards(chat.id)[0])["Yes"].startswith(f"{len(stored)} vote")
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
+    finally:
+        bot.kill()
+        bot.wait()
