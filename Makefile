@@ -34,5 +34,9 @@ run: $(PY_DEPS) $(JS_DEPS)
 test: $(PY_DEPS) $(JS_DEPS) chromium
 	$(BIN)/python -m pytest
 
+## The vote-stampede benchmark (bench/run.py): our bot against the stock CloudAdapter and bare aiohttp.
+bench: $(PY_DEPS)
+	$(BIN)/python bench/run.py --json var/bench.json
+
 clean:
 	rm -rf $(VENV) e2e/node_modules var .pytest_cache
