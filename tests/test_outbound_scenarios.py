@@ -205,3 +205,23 @@ async def test_a_double_click_counts_once(make_bot):
 
     assert bot.rows("SELECT position FROM votes") == [(1,)]
     assert cards.option_counts(final_card(bot, chat, card_id))["Sushi"] == "1 vote · 100%"
+
+
+async def test_a_vote_is_acknowledged_while_teams_is_stuck(make_bot):
+    bot = await make_bot()
+    chat = teams.channel_thread()
+    card_id, card = await start_poll(bot, chat)
+    bot.connector.gate = asyncio.Event()
+
+    press = teams.submit(chat, ALEX, cards.vote_buttons(card)["Tacos"], card_id, bot.connector.url)
+    assert await asyncio.wait_for(bot.post(press), 5) in (200, 201)
+    assert bot.rows("SELECT COUNT(*) FROM votes") == [(1,)]
+    for _ in range(100):
+        if bot.connector.in_flight.get(chat.id):
+            break
+        await asyncio.sleep(0.01)
+    assert bot.connector.in_flight[chat.id] == 1, "the card update is waiting on the connector"
+
+    bot.connector.gate.set()
+    await bot.settle()
+    assert cards.option_counts(final_card(bot, chat, card_id))["Tacos"] == "1 vote · 100%"

@@ -64,6 +64,7 @@ class FakeConnector:
     fault: Fault | None = None
     limits: TeamsLimits | None = None
     delay: float = 0.0
+    gate: asyncio.Event | None = None  # when set to an unset Event, every call waits for it
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: int = 0  # most calls ever open at once for one conversation
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
@@ -114,6 +115,8 @@ class FakeConnector:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.gate is not None:
+                await self.gate.wait()
             response = self.limits(call) if self.limits else None
             if response is None and self.fault:
                 response = self.fault(call)
