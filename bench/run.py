@@ -35,6 +35,7 @@ import loadgen  # noqa: E402
 
 from tests.support import teams  # noqa: E402
 from tests.support.fake_connector import FakeConnector, TeamsLimits  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 OPTIONS = ["Pizza", "Sushi", "Tacos", "Curry"]
 VOTERS = re.compile(r"^(\d+) (?:person|people) voted$")
@@ -52,12 +53,6 @@ class BotRound:
     throttled: int
     final_card_after_s: float | None
     problems: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(args: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -110,7 +105,7 @@ async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector) -> tu
             break
         await asyncio.sleep(0.01)
     card_id = connector.calls_of("POST")[-1].activity_id
-    card = connector.conversations[chat.id][card_id]["attachments"][0]["content"]
+    card = connector.card(chat.id, card_id)
     buttons = {a["title"]: a["data"] for block in card["body"] if block["type"] == "ColumnSet"
                for column in block["columns"] for item in column["items"] if item["type"] == "ActionSet"
                for a in item["actions"]}
@@ -131,7 +126,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
         last_ack = max(r.finished for r in results)
         acknowledged = sum(1 for r in results if 200 <= r.status < 300)
         final_after = await wait_for_card(connector, chat.id, card_id, acknowledged, last_ack)
-        on_card = voters_on(connector.conversations[chat.id][card_id]["attachments"][0]["content"]) or 0
+        on_card = voters_on(connector.card(chat.id, card_id)) or 0
     finally:
         stop(bot)
         await connector.stop()
@@ -157,8 +152,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
 async def wait_for_card(connector: FakeConnector, chat_id: str, card_id: str, expected: int,
                         since: float, timeout: float = 60.0) -> float | None:
     while time.perf_counter() - since < timeout:
-        card = connector.conversations[chat_id][card_id]["attachments"][0]["content"]
-        if voters_on(card) == expected:
+        if voters_on(connector.card(chat_id, card_id)) == expected:
             return time.perf_counter() - since
         await asyncio.sleep(0.005)
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,13 +13,8 @@ import time
 import aiohttp
 
 from tests.support import cards, teams
+from tests.support.net import free_port
 from tests.support.teams import MEGAN
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def start_bot(db, port) -> subprocess.Popen:
@@ -82,6 +76,12 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector)
                 break
             await asyncio.sleep(0.05)
         assert cards.option_counts(connector.cards(chat.id)[0])["Yes"].startswith(f"{len(stored)} vote")
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if (await response.json())["pending_outbound"] == 0:
+                        break
+                await asyncio.sleep(0.05)
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
     finally:

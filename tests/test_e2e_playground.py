@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 E2E = ROOT / "e2e"
@@ -40,12 +41,6 @@ def needs_browser():
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -62,7 +57,7 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
 @pytest.fixture
 def running(tmp_path):
     """The bot (python -m poll_bot) and Agents Playground pointed at it, on free ports."""
-    bot_port, playground_port = _free_port(), _free_port()
+    bot_port, playground_port = free_port(), free_port()
     db = tmp_path / "e2e.sqlite3"
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -26,11 +26,11 @@ def voter_count(card: dict) -> int:
 async def start_poll(bot, chat, text="poll Lunch? | Pizza | Sushi | Tacos"):
     await bot.say(chat, MEGAN, text)
     card_id = bot.connector.calls_of("POST")[-1].activity_id
-    return card_id, bot.connector.conversations[chat.id][card_id]["attachments"][0]["content"]
+    return card_id, bot.connector.card(chat.id, card_id)
 
 
 def final_card(bot, chat, card_id):
-    return bot.connector.conversations[chat.id][card_id]["attachments"][0]["content"]
+    return bot.connector.card(chat.id, card_id)
 
 
 def people(n):

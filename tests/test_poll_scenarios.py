@@ -15,7 +15,7 @@ async def post_poll(bot, chat, text=LUNCH, user=MEGAN):
 
 
 def card_of(bot, chat, activity_id):
-    return bot.connector.conversations[chat.id][activity_id]["attachments"][0]["content"]
+    return bot.connector.card(chat.id, activity_id)
 
 
 async def test_channel_poll_is_one_card_with_a_button_per_option(bot):

@@ -95,6 +95,10 @@ class FakeConnector:
     def messages(self, conversation_id: str) -> list[dict]:
         return list(self.conversations.get(conversation_id, {}).values())
 
+    def card(self, conversation_id: str, activity_id: str) -> dict:
+        """The card in one message, as it is now."""
+        return self.conversations[conversation_id][activity_id]["attachments"][0]["content"]
+
     def cards(self, conversation_id: str) -> list[dict]:
         return [m["attachments"][0]["content"] for m in self.messages(conversation_id) if m.get("attachments")]
 
