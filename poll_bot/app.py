@@ -15,7 +15,7 @@ from .activity import activity_from_json
 from .adapter import PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
-from .features import CARD_RENDERERS, build_router
+from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
 from .outbound.pipeline import Pipeline
@@ -50,16 +50,21 @@ def _services(config: Config):
             store, Connector(session, TokenSource(config)), CARD_RENDERERS,
             Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
             RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
+            followups=FOLLOWUPS,
         )
         adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
         adapter.on_turn_error = _turn_error_handler(store)
         app[STORE], app[PIPELINE] = store, pipeline
         app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), config.DOUBLE_PRESS_SECONDS)
         await pipeline.start()
-        housekeeping = asyncio.create_task(_prune_forever(store))
+        timers = Timers(store, config)
+        await timers.tick()  # catch up on what fell due while the bot was down
+        background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+        app[TIMERS] = timers
         log.info("poll bot ready, database %s", config.DB_PATH)
         yield
-        housekeeping.cancel()
+        for task in background:
+            task.cancel()
         await pipeline.stop()
         await session.close()
         await store.close()
@@ -106,6 +111,30 @@ def _shape_problem(activity: object) -> str | None:
 async def _healthz(request: web.Request) -> web.Response:
     pending = await request.app[STORE].run(lambda uow: uow.outbox.pending_count())
     return web.json_response({"status": "ok", "pending_outbound": pending})
+
+
+class Timers:
+    """Due dates and reminders: checked every TIMER_SECONDS, and once at startup."""
+
+    def __init__(self, store: Store, config: Config):
+        self._store = store
+        self._config = config
+
+    async def tick(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(timezone.utc)
+        reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
+        await self._store.run(approvals.tick, now, reminder_after)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.TIMER_SECONDS)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("timer tick failed; will try again")
+
+
+TIMERS = web.AppKey("timers", Timers)
 
 
 async def _prune_forever(store: Store, every: float = 3600.0) -> None:

@@ -27,8 +27,12 @@ class PollBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
-            await self._store.record_conversation(conversation_of(activity), user_initiated(activity))
+            sender = activity.from_property.id if activity.from_property else ""
+            await self._store.record_conversation(conversation_of(activity), user_initiated(activity), sender)
         await super().on_turn(turn_context)
+
+    async def on_teams_read_receipt_event(self, read_receipt_info, turn_context: TurnContext) -> None:
+        await self._router.dispatch_event(self._turn(turn_context.activity), "read_receipt", read_receipt_info)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -47,7 +51,32 @@ class PollBot(TeamsActivityHandler):
             reply_to_id=activity.reply_to_id,
             store=self._store,
             double_press_window=self._double_press_window,
+            mentions=mentions_of(activity),
+            timezone=timezone_of(activity),
         )
+
+
+def mentions_of(activity: Activity) -> tuple[User, ...]:
+    """The people @mentioned, in the order they appear in the text (the bot excluded)."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    text = activity.text or ""
+    found = []
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") if entity.type == "mention" else None
+        if isinstance(mentioned, dict) and mentioned.get("id") and mentioned["id"] != bot_id:
+            where = text.find(props.get("text") or "\0")
+            found.append((where if where >= 0 else len(text), User(mentioned["id"], mentioned.get("name") or "Someone")))
+    return tuple(dict.fromkeys(user for _, user in sorted(found, key=lambda pair: pair[0])))
+
+
+def timezone_of(activity: Activity) -> str:
+    for entity in activity.entities or []:
+        if entity.type == "clientInfo":
+            zone = (entity.additional_properties or {}).get("timezone")
+            if isinstance(zone, str) and zone:
+                return zone
+    return "UTC"
 
 
 def user_initiated(activity: Activity) -> bool:
@@ -68,6 +97,7 @@ def conversation_of(activity: Activity) -> Conversation:
         name=activity.conversation.name or "",
         team_id=(data.get("team") or {}).get("id", ""),
         channel_id=(data.get("channel") or {}).get("id", ""),
+        bot_id=activity.recipient.id if activity.recipient else "",
     )
 
 

@@ -38,6 +38,9 @@ class Config:
     RETRY_BASE_DELAY: float = 0.5
     GCC_SERVICE_URL: str = "https://smba.infra.gcc.teams.microsoft.com/"
     DOUBLE_PRESS_SECONDS: float = 1.5
+    # An approver who hasn't read their 1:1 request after this long gets one reminder.
+    APPROVAL_REMINDER_SECONDS: float = 4 * 3600
+    TIMER_SECONDS: float = 30.0  # how often due dates and reminders are checked
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -58,6 +61,9 @@ class Config:
             RETRY_BASE_DELAY=float(env.get("POLL_BOT_RETRY_BASE_DELAY", cls.RETRY_BASE_DELAY)),
             GCC_SERVICE_URL=env.get("POLL_BOT_GCC_SERVICE_URL", cls.GCC_SERVICE_URL),
             DOUBLE_PRESS_SECONDS=float(env.get("POLL_BOT_DOUBLE_PRESS_SECONDS", cls.DOUBLE_PRESS_SECONDS)),
+            APPROVAL_REMINDER_SECONDS=float(env.get("POLL_BOT_APPROVAL_REMINDER_SECONDS",
+                                                    cls.APPROVAL_REMINDER_SECONDS)),
+            TIMER_SECONDS=float(env.get("POLL_BOT_TIMER_SECONDS", cls.TIMER_SECONDS)),
         )
 
     @property

@@ -39,6 +39,36 @@ class PollFormSubmit:
     choice_mode: str = "single"
 
 
+@dataclass(frozen=True)
+class ApprovalRef:
+    approval: int
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    approval: int
+    comment: str = ""  # from the Approve card
+    reason: str = ""  # from the Reject card
+
+
+@dataclass(frozen=True)
+class ApprovalReassign:
+    approval: int
+    reassign_to: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalFormSubmit:
+    card: int
+    title: str = ""
+    details: str = ""
+    approvers: str = ""  # comma-separated user ids (a multi-select ChoiceSet)
+    policy: str = "all"
+    quorum: str = "1"
+    due_date: str = ""  # YYYY-MM-DD
+    due_time: str = ""  # HH:MM
+
+
 def make(verb: str, **ids: int) -> dict[str, Any]:
     return {"v": VERSION, "verb": verb, **ids}
 

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 ActionHandler = Callable[[Turn, Any], Awaitable[None]]
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
+EventHandler = Callable[[Turn, Any], Awaitable[None]]
 
 UNKNOWN_BUTTON = "That button isn't one I recognise, so nothing was changed. Try the latest card."
 
@@ -30,6 +31,7 @@ class Router:
     def __init__(self) -> None:
         self._actions: dict[str, tuple[type, ActionHandler]] = {}
         self._commands: dict[str, CommandHandler] = {}
+        self._events: dict[str, EventHandler] = {}
         self._fallback: CommandHandler | None = None
 
     def action(self, verb: str, payload_type: type) -> Callable[[ActionHandler], ActionHandler]:
@@ -44,6 +46,13 @@ class Router:
             return handler
         return register
 
+    def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
+        """A Teams event (read receipt, installation, ...) by the name the edge gives it."""
+        def register(handler: EventHandler) -> EventHandler:
+            self._events[name] = handler
+            return handler
+        return register
+
     def fallback(self, handler: CommandHandler) -> CommandHandler:
         self._fallback = handler
         return handler
@@ -51,6 +60,7 @@ class Router:
     def include(self, other: "Router") -> None:
         self._actions.update(other._actions)
         self._commands.update(other._commands)
+        self._events.update(other._events)
         self._fallback = other._fallback or self._fallback
 
     async def dispatch_action(self, turn: Turn, value: Any) -> None:
@@ -66,6 +76,13 @@ class Router:
             return
         press = json.dumps({"verb": verb, **dataclasses.asdict(payload)}, sort_keys=True)
         await route[1](dataclasses.replace(turn, press=press), payload)
+
+    async def dispatch_event(self, turn: Turn, name: str, value: Any) -> None:
+        handler = self._events.get(name)
+        if handler is None:
+            log.debug("no handler for event %s", name)
+            return
+        await handler(turn, value)
 
     async def dispatch_text(self, turn: Turn, text: str) -> None:
         parts = text.split(None, 1)

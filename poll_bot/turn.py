@@ -35,6 +35,8 @@ class Turn:
     store: Store
     double_press_window: float = 1.5
     press: str = ""  # the pressed button's payload, for card actions
+    mentions: tuple[User, ...] = ()  # people @mentioned in the message, the bot excluded
+    timezone: str = "UTC"  # the sender's IANA time zone, from Teams' clientInfo
 
     async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
         """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this

@@ -72,8 +72,8 @@ async def make_bot(tmp_path, connector):
     """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`."""
     started = []
 
-    async def start(**overrides: Any) -> BotUnderTest:
-        db_path = tmp_path / f"bot{len(started)}.sqlite3"
+    async def start(db_path: Path | None = None, **overrides: Any) -> BotUnderTest:
+        db_path = db_path or tmp_path / f"bot{len(started)}.sqlite3"
         config = Config(DB_PATH=str(db_path), **{**FAST, **overrides})
         server = TestServer(create_app(config), host="127.0.0.1")
         await server.start_server()
@@ -85,6 +85,11 @@ async def make_bot(tmp_path, connector):
     for server, session in started:
         await session.close()
         await server.close()
+
+
+async def stop_bot(bot: BotUnderTest) -> None:
+    await bot.session.close()
+    await bot.server.close()
 
 
 @pytest.fixture

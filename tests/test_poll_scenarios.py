@@ -124,7 +124,7 @@ async def test_a_used_or_foreign_form_posts_nothing(bot):
     assert bot.connector.texts(chat.id)[-1] == "That form belongs to someone else. Type `poll` to get your own."
     await bot.press(chat, MEGAN, form_id, submit, inputs)
     await bot.press(chat, MEGAN, form_id, submit, inputs)
-    assert "already used" in bot.connector.texts(chat.id)[-1]
+    assert bot.connector.texts(chat.id)[-1] == "That form was already used. Type `poll` for a new form."
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(1,)]
 
 

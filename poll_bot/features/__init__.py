@@ -3,13 +3,14 @@ module whose router registers its verb (e.g. `poll.vote` in polls.py)."""
 from __future__ import annotations
 
 from ..router import Router
-from . import help, polls
+from . import approvals, help, polls
 
-CARD_RENDERERS = {**polls.CARD_RENDERERS}
+CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS}
+FOLLOWUPS = {**approvals.FOLLOWUPS}
 
 
 def build_router() -> Router:
     root = Router()
-    for feature in (help, polls):
+    for feature in (help, polls, approvals):
         root.include(feature.router)
     return root

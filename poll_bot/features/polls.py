@@ -14,6 +14,7 @@ from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
 from ..turn import Turn
+from .forms import form_problem
 from .poll_views import poll_form_view, poll_view
 
 router = Router()
@@ -46,7 +47,7 @@ async def submit_form(turn: Turn, submitted: PollFormSubmit) -> None:
 
 def _submit_form(uow: UnitOfWork, turn: Turn, submitted: PollFormSubmit) -> None:
     card = uow.cards.get(submitted.card)
-    problem = _form_problem(turn, card)
+    problem = form_problem(turn, card, "poll_form", "poll")
     if problem:
         turn.reply(uow, problem)
         return
@@ -59,16 +60,6 @@ def _submit_form(uow: UnitOfWork, turn: Turn, submitted: PollFormSubmit) -> None
         poll_id = _post_poll(uow, turn, draft)
         uow.cards.set_state(card.id, {"status": "posted", "question": draft.question, "poll_id": poll_id})
     uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
-
-
-def _form_problem(turn: Turn, card: Card | None) -> str | None:
-    if card is None or card.kind != "poll_form" or not turn.same_thread(card.conversation_id):
-        return "That form isn't one I recognise, so nothing was posted. Type `poll` for a new form."
-    if card.state.get("status") == "posted":
-        return "That form was already used to post a poll. Type `poll` for a new form."
-    if card.owner_id != turn.user.id:
-        return "That form belongs to someone else. Type `poll` to get your own."
-    return None
 
 
 def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft) -> int:

@@ -25,6 +25,7 @@ class ConnectorResult:
     error_code: str = ""
     retry_after: float | None = None
     activity_id: str | None = None
+    body: Any = None
 
 
 class TokenSource:
@@ -65,6 +66,20 @@ class Connector:
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> ConnectorResult:
         return await self._call("DELETE", _activities_url(service_url, conversation_id, activity_id), None)
 
+    async def members_page(self, service_url: str, conversation_id: str, token: str | None) -> ConnectorResult:
+        """One page of a conversation's members: body {"members": [...], "continuationToken": ...}."""
+        url = f"{_conversation_url(service_url, conversation_id)}/pagedmembers?pageSize=500"
+        if token:
+            url += f"&continuationToken={quote(token, safe='')}"
+        return await self._call("GET", url, None)
+
+    async def create_conversation(self, service_url: str, bot_id: str, user_id: str,
+                                  tenant_id: str) -> ConnectorResult:
+        """Open (or find) the bot's 1:1 chat with a user; its id comes back as activity_id."""
+        body = {"bot": {"id": bot_id}, "members": [{"id": user_id}], "isGroup": False, "tenantId": tenant_id,
+                "channelData": {"tenant": {"id": tenant_id}}}
+        return await self._call("POST", f"{service_url.rstrip('/')}/v3/conversations", body)
+
     async def _call(self, method: str, url: str, body: dict | None) -> ConnectorResult:
         try:
             headers = await self._tokens.header()
@@ -76,14 +91,19 @@ class Connector:
                     error_code=_error_code(payload),
                     retry_after=_retry_after(response.headers.get("Retry-After")),
                     activity_id=payload.get("id") if isinstance(payload, dict) else None,
+                    body=payload,
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             log.warning("%s %s failed: %r", method, url, error)
             return ConnectorResult(status=503, error_code="ConnectionFailed")
 
 
+def _conversation_url(service_url: str, conversation_id: str) -> str:
+    return f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
+
+
 def _activities_url(service_url: str, conversation_id: str, activity_id: str | None = None) -> str:
-    url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+    url = f"{_conversation_url(service_url, conversation_id)}/activities"
     return f"{url}/{quote(activity_id, safe='')}" if activity_id else url
 
 

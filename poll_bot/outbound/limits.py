@@ -10,6 +10,8 @@ from typing import Callable
 # (operations, seconds) — Teams' documented limits for send/update/delete in one thread.
 TEAMS_THREAD_WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 TEAMS_TENANT_WINDOWS = ((50, 1.0),)
+# Reading a conversation's members has a budget of its own, twice as large.
+TEAMS_MEMBERS_WINDOWS = ((14, 1.0), (16, 2.0), (120, 30.0), (3600, 3600.0))
 
 
 @dataclass
@@ -42,17 +44,22 @@ class Budget:
     """
 
     def __init__(self, thread_windows=TEAMS_THREAD_WINDOWS, tenant_windows=TEAMS_TENANT_WINDOWS,
-                 margin: float = 0.05, clock: Callable[[], float] = time.monotonic):
-        self._threads = SlidingWindows(tuple((n, span + margin) for n, span in thread_windows))
-        self._tenants = SlidingWindows(tuple((n, span + margin) for n, span in tenant_windows))
+                 members_windows=TEAMS_MEMBERS_WINDOWS, margin: float = 0.05,
+                 clock: Callable[[], float] = time.monotonic):
+        def widened(windows) -> SlidingWindows:
+            return SlidingWindows(tuple((n, span + margin) for n, span in windows))
+        # Sends, updates, deletes and creating conversations share a budget; reading members has its own.
+        self._threads = {"send": widened(thread_windows), "members": widened(members_windows)}
+        self._tenants = widened(tenant_windows)
         self._clock = clock
 
-    async def acquire(self, thread: str, tenant: str) -> None:
+    async def acquire(self, thread: str, tenant: str, operation: str = "send") -> None:
+        threads = self._threads[operation]
         while True:
             now = self._clock()
-            wait = max(self._threads.delay(thread, now), self._tenants.delay(tenant, now))
+            wait = max(threads.delay(thread, now), self._tenants.delay(tenant, now))
             if wait <= 0:
-                self._threads.record(thread, now)
+                threads.record(thread, now)
                 self._tenants.record(tenant, now)
                 return
             await asyncio.sleep(wait)

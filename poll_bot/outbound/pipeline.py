@@ -29,11 +29,14 @@ from .retry import Action, Decision, RetryPolicy
 log = logging.getLogger(__name__)
 
 CardRenderer = Callable[[UnitOfWork, Card], dict[str, Any] | None]
+# Runs in the transaction that records a newly opened 1:1 chat: (uow, chat's conversation id, job body).
+Followup = Callable[[UnitOfWork, str, dict[str, Any]], None]
+MEMBER_PAGES = 50  # 500 members a page: a 25,000-member team at most
 
 
 @dataclass(frozen=True)
 class Request:
-    """One prepared connector call: method is send, update or delete."""
+    """One prepared connector call: send, update, delete, members or open_chat."""
     method: str
     activity: dict[str, Any] | None = None
     activity_id: str | None = None
@@ -42,10 +45,11 @@ class Request:
 class Pipeline:
     def __init__(self, store: Store, connector: Connector, renderers: dict[str, CardRenderer],
                  budget: Budget | None = None, policy: RetryPolicy | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, followups: dict[str, Followup] | None = None):
         self._store = store
         self._connector = connector
         self._renderers = renderers
+        self._followups = followups or {}
         self._budget = budget or Budget()
         self._policy = policy or RetryPolicy()
         self._clock = clock
@@ -113,7 +117,8 @@ class Pipeline:
         wait = job.not_before - self._clock()
         if wait > 0:
             await asyncio.sleep(wait)
-        await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id)
+        operation = "members" if job.kind == "fetch_members" else "send"
+        await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id, operation)
         # Claim and render together: a change committed after this point queues a new update.
         request = await self._store.run(self._claim_and_prepare, job)
         if request is None:
@@ -136,6 +141,10 @@ class Pipeline:
             return Request("send", job.body)
         if job.kind == "delete_message":
             return Request("delete", activity_id=job.body["activity_id"])
+        if job.kind == "fetch_members":
+            return Request("members")
+        if job.kind == "open_personal_chat":
+            return Request("open_chat", job.body)
         card = uow.cards.get(job.card_id)
         if card is None:
             return None
@@ -158,7 +167,27 @@ class Pipeline:
             return await self._connector.send(url, conv_id, request.activity)
         if request.method == "update":
             return await self._connector.update(url, conv_id, request.activity_id, request.activity)
+        if request.method == "members":
+            return await self._all_members(conversation)
+        if request.method == "open_chat":
+            return await self._connector.create_conversation(
+                url, conversation.bot_id, request.activity["user_id"], conversation.tenant_id)
         return await self._connector.delete(url, conv_id, request.activity_id)
+
+    async def _all_members(self, conversation: Conversation) -> ConnectorResult:
+        """Every page of the roster, each page within the members budget; body is the member list."""
+        members, token = [], None
+        for page in range(MEMBER_PAGES):
+            if page:
+                await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id, "members")
+            result = await self._connector.members_page(conversation.service_url, conversation.roster_id, token)
+            if not 200 <= result.status < 300 or not isinstance(result.body, dict):
+                return result
+            members += [m for m in result.body.get("members") or [] if isinstance(m, dict) and m.get("id")]
+            token = result.body.get("continuationToken")
+            if not token:
+                break
+        return ConnectorResult(status=200, body=members)
 
     def _settle(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation,
                 result: ConnectorResult, decision: Decision) -> None:
@@ -166,6 +195,13 @@ class Pipeline:
             uow.outbox.finish(job.id)
             if job.kind == "send_card":
                 _remember_card_id(uow, job, result)
+            elif job.kind == "fetch_members":
+                uow.people.replace_members(conversation.id, [
+                    (m["id"], m.get("name") or m.get("givenName") or "Someone", m.get("aadObjectId") or "")
+                    for m in result.body
+                ])
+            elif job.kind == "open_personal_chat":
+                self._personal_chat_opened(uow, conversation, job.body, result)
         elif decision.action is Action.RETRY:
             log.info("outbox job %s got %s; retry in %.2fs", job.id, result.status, decision.delay)
             uow.outbox.retry_later(job, self._clock() + decision.delay)
@@ -187,6 +223,20 @@ class Pipeline:
             log.error("outbox job %s (%s) dropped after %s %s, attempt %d",
                       job.id, job.kind, result.status, result.error_code, job.attempts + 1)
             uow.outbox.finish(job.id)
+
+
+    def _personal_chat_opened(self, uow: UnitOfWork, origin: Conversation, body: dict[str, Any],
+                              result: ConnectorResult) -> None:
+        if not result.activity_id:
+            log.warning("Teams opened no 1:1 chat with %s", body.get("user_id"))
+            return
+        chat = Conversation(id=result.activity_id, conversation_type="personal", tenant_id=origin.tenant_id,
+                            service_url=origin.service_url, bot_id=origin.bot_id)
+        uow.conversations.upsert(chat, reactivate=False)
+        uow.people.remember_personal_chat(body["user_id"], chat.id)
+        followup = self._followups.get(body.get("then", {}).get("kind"))
+        if followup:
+            followup(uow, chat.id, body["then"])
 
 
 def _resume(uow: UnitOfWork) -> list[str]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .activities import ActivityLog
+from .approvals import ApprovalStore
 from .cards import CardStore
 from .conversations import ConversationStore
 from .db import Database
 from .models import Conversation
 from .outbox import OutboxStore
+from .people import PeopleStore
 from .polls import PollStore
 
 T = TypeVar("T")
@@ -30,6 +32,8 @@ class UnitOfWork:
     cards: CardStore
     outbox: OutboxStore
     activities: ActivityLog
+    approvals: ApprovalStore
+    people: PeopleStore
 
 
 class Store:
@@ -61,6 +65,8 @@ class Store:
                 cards=CardStore(conn),
                 outbox=OutboxStore(conn, touched),
                 activities=ActivityLog(conn),
+                approvals=ApprovalStore(conn),
+                people=PeopleStore(conn),
             )
             return work(uow, *args)
 
@@ -69,11 +75,18 @@ class Store:
             self._on_enqueue(touched)
         return result
 
-    async def record_conversation(self, conversation: Conversation, user_initiated: bool) -> None:
-        """Store the conversation and its latest serviceUrl. Only a user's own action
-        (a message, a button press, installing the app) resumes posting to a paused one."""
+    async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> None:
+        """Store the conversation and its latest serviceUrl (and a 1:1 chat as the sender's).
+        Only a user's own action (a message, a button press, installing the app) resumes
+        posting to a paused conversation."""
         if self._known.get(conversation.id) == conversation:
             return  # known, unchanged and active
-        await self.run(lambda uow: uow.conversations.upsert(conversation, user_initiated))
+
+        def record(uow: UnitOfWork) -> None:
+            uow.conversations.upsert(conversation, user_initiated)
+            if user_initiated and sender_id and conversation.conversation_type == "personal":
+                uow.people.remember_personal_chat(sender_id, conversation.id)
+
+        await self.run(record)
         if user_initiated:
             self._known[conversation.id] = conversation

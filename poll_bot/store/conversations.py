@@ -16,19 +16,20 @@ class ConversationStore:
         self._conn.execute(
             """
             INSERT INTO conversations
-                (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, active, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, bot_id, active, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT (id) DO UPDATE SET
                 service_url = excluded.service_url,
                 tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE tenant_id END,
                 name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END,
                 team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE team_id END,
                 channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE channel_id END,
+                bot_id = CASE WHEN excluded.bot_id != '' THEN excluded.bot_id ELSE bot_id END,
                 active = CASE WHEN ? THEN 1 ELSE active END,
                 updated_at = excluded.updated_at
             """,
             (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name,
-             conv.team_id, conv.channel_id, utc_now(), reactivate),
+             conv.team_id, conv.channel_id, conv.bot_id, utc_now(), reactivate),
         )
 
     def get(self, conversation_id: str) -> Conversation | None:
@@ -38,7 +39,7 @@ class ConversationStore:
         return Conversation(
             id=row["id"], conversation_type=row["conversation_type"], tenant_id=row["tenant_id"],
             service_url=row["service_url"], name=row["name"], team_id=row["team_id"],
-            channel_id=row["channel_id"], active=bool(row["active"]),
+            channel_id=row["channel_id"], bot_id=row["bot_id"], active=bool(row["active"]),
         )
 
     def set_active(self, conversation_id: str, active: bool) -> None:

@@ -99,6 +99,15 @@ def _apply_migration(conn: sqlite3.Connection, version: int, script: str) -> Non
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (our migrations hold no ';' inside literals or triggers)."""
-    without_comments = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    return [s.strip() for s in without_comments.split(";") if s.strip()]
+    """Split a migration into whole statements (a trigger's body holds several ';')."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer.strip()[:60]}")
+    return statements

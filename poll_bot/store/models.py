@@ -15,7 +15,13 @@ class Conversation:
     name: str = ""
     team_id: str = ""
     channel_id: str = ""
+    bot_id: str = ""
     active: bool = True
+
+    @property
+    def roster_id(self) -> str:
+        """Where Teams keeps the members: the team for a channel thread, else the conversation."""
+        return self.team_id or self.id.split(";", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ class FakeConnector:
     limits: TeamsLimits | None = None
     delay: float = 0.0
     gate: asyncio.Event | None = None  # when set to an unset Event, every call waits for it
+    rosters: dict[str, list[dict]] = field(default_factory=dict)  # conversation id -> members
+    opened_chats: list[dict] = field(default_factory=list)  # bodies of create-conversation calls
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: int = 0  # most calls ever open at once for one conversation
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
@@ -78,6 +80,8 @@ class FakeConnector:
             app.router.add_post(base, self._post)
             app.router.add_put(base + "/{activity}", self._put)
             app.router.add_delete(base + "/{activity}", self._delete)
+            app.router.add_get(prefix + "/v3/conversations/{conversation}/pagedmembers", self._members)
+            app.router.add_post(prefix + "/v3/conversations", self._create_conversation)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -153,6 +157,34 @@ class FakeConnector:
                 return _error(404, "ActivityNotFoundInConversation")
             messages[activity_id] = body
             return web.json_response({"id": activity_id})
+        return await self._answer(request, call, succeed)
+
+    async def _members(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        call = Call("GET", conversation, None, None)
+        size = int(request.query.get("pageSize", "100"))
+        start = int(request.query.get("continuationToken", "0"))
+
+        def succeed() -> web.Response:
+            if conversation not in self.rosters:
+                return _error(404, "ConversationNotFound")
+            members = self.rosters[conversation]
+            page = {"members": members[start:start + size]}
+            if start + size < len(members):
+                page["continuationToken"] = str(start + size)
+            return web.json_response(page)
+        return await self._answer(request, call, succeed)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("CREATE", "", None, body)
+
+        def succeed() -> web.Response:
+            user = body["members"][0]["id"]
+            conversation_id = "a:1personal-" + user.split(":", 1)[-1]
+            self.opened_chats.append(body)
+            self.conversations.setdefault(conversation_id, {})
+            return web.json_response({"id": conversation_id}, status=201)
         return await self._answer(request, call, succeed)
 
     async def _delete(self, request: web.Request) -> web.Response:

@@ -71,7 +71,9 @@ def group_chat() -> Chat:
     return Chat(conversation, {"tenant": {"id": TENANT}}, mention_bot=True)
 
 
-def message(chat: Chat, user: Person, text: str, service_url: str) -> dict[str, Any]:
+def message(chat: Chat, user: Person, text: str, service_url: str,
+            mentioning: tuple[Person, ...] = ()) -> dict[str, Any]:
+    """A typed message; `<at>Name</at>` in text for each person in `mentioning` becomes a mention."""
     activity = copy.deepcopy(_PERSONAL)
     activity.pop("attachments", None)
     activity.update(
@@ -86,6 +88,8 @@ def message(chat: Chat, user: Person, text: str, service_url: str) -> dict[str, 
             {"type": "mention", "text": mention, "mentioned": {"id": BOT["id"], "name": BOT["name"]}},
             *activity["entities"],
         ]
+    activity["entities"][:0] = [{"type": "mention", "text": f"<at>{person.name}</at>",
+                                 "mentioned": {"id": person.id, "name": person.name}} for person in mentioning]
     return activity
 
 

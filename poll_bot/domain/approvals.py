@@ -1,0 +1,161 @@
+"""Approval rules, free of Teams and storage: who may act, and what a decision leads to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+POLICIES = {
+    "first": "The first response decides",
+    "all": "Everyone must approve",
+    "quorum": "{quorum} of {count} must approve",
+    "sequence": "In sequence, one after another",
+}
+MAX_TITLE = 200
+MAX_DETAILS = 2000
+MAX_APPROVERS = 20
+MAX_REASON = 1000
+
+
+class ApprovalInputError(ValueError):
+    """The request breaks a rule; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Approver:
+    position: int
+    id: str
+    name: str
+    decision: str | None = None  # "approved" / "rejected"
+    comment: str = ""
+    decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: int
+    conversation_id: str
+    requester: Person
+    title: str
+    details: str
+    policy: str
+    quorum: int
+    status: str  # pending, approved, rejected, cancelled, expired
+    approvers: tuple[Approver, ...]
+    due_at: str | None = None
+    created_at: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+    def approver(self, user_id: str) -> Approver | None:
+        return next((a for a in self.approvers if a.id == user_id), None)
+
+    def policy_text(self) -> str:
+        return POLICIES[self.policy].format(quorum=self.quorum, count=len(self.approvers))
+
+
+@dataclass(frozen=True)
+class Draft:
+    title: str
+    details: str
+    approvers: tuple[Person, ...]
+    policy: str
+    quorum: int
+
+
+def validate(title: str, details: str, approvers: list[Person], policy: str, quorum: int,
+             requester_id: str) -> Draft:
+    title, details = title.strip(), details.strip()
+    unique = list({a.id: a for a in approvers}.values())
+    problems = []
+    if not title:
+        problems.append("Give the request a title.")
+    elif len(title) > MAX_TITLE:
+        problems.append(f"Shorten the title to {MAX_TITLE} characters (it has {len(title)}).")
+    if len(details) > MAX_DETAILS:
+        problems.append(f"Shorten the details to {MAX_DETAILS} characters (they have {len(details)}).")
+    if any(a.id == requester_id for a in unique):
+        problems.append("You can't approve your own request: pick other approvers.")
+    if not 1 <= len(unique) <= MAX_APPROVERS:
+        problems.append(f"Pick 1 to {MAX_APPROVERS} approvers (you picked {len(unique)}).")
+    if policy not in POLICIES:
+        problems.append("Pick how approvers decide.")
+    elif policy == "quorum" and not 1 <= quorum <= len(unique):
+        problems.append(f"The number who must approve has to be between 1 and {len(unique)}.")
+    if problems:
+        raise ApprovalInputError(" ".join(problems))
+    return Draft(title, details, tuple(unique), policy, quorum if policy == "quorum" else len(unique))
+
+
+def current_turn(approval: Approval) -> tuple[Approver, ...]:
+    """The approvers who may decide now: the next one in a sequence, otherwise everyone undecided."""
+    if not approval.pending:
+        return ()
+    undecided = tuple(a for a in approval.approvers if a.decision is None)
+    return undecided[:1] if approval.policy == "sequence" else undecided
+
+
+def decision_problem(approval: Approval, user_id: str, verdict: str, reason: str) -> str | None:
+    """Why this user may not record this verdict now, or None."""
+    if not approval.pending:
+        return f"This request is already {approval.status}, so nothing was changed."
+    if user_id == approval.requester.id:
+        return "You can't decide on your own request."
+    approver = approval.approver(user_id)
+    if approver is None:
+        return "Only the listed approvers can decide on this request."
+    if approver.decision is not None:
+        return f"You already {approver.decision} this request."
+    if approver not in current_turn(approval):
+        return f"It's {current_turn(approval)[0].name}'s turn first; you'll be asked when it's yours."
+    if verdict == "rejected" and not reason.strip():
+        return "Give a reason when you reject."
+    if len(reason) > MAX_REASON:
+        return f"Shorten the comment to {MAX_REASON} characters."
+    return None
+
+
+def decide(approval: Approval, user_id: str, verdict: str, comment: str, at: str) -> Approval:
+    """The request after this approver's verdict, with its new status."""
+    approvers = tuple(
+        replace(a, decision=verdict, comment=comment.strip(), decided_at=at) if a.id == user_id else a
+        for a in approval.approvers
+    )
+    decided = replace(approval, approvers=approvers)
+    return replace(decided, status=outcome(decided))
+
+
+def outcome(approval: Approval) -> str:
+    verdicts = [a.decision for a in approval.approvers]
+    if "rejected" in verdicts:
+        return "rejected"  # any reject ends it, under every policy
+    approved = verdicts.count("approved")
+    needed = {"first": 1, "all": len(verdicts), "sequence": len(verdicts), "quorum": approval.quorum}
+    return "approved" if approved >= needed[approval.policy] else "pending"
+
+
+def reassign_problem(approval: Approval, user_id: str, new: Person) -> str | None:
+    if not approval.pending:
+        return f"This request is already {approval.status}, so nothing was changed."
+    approver = approval.approver(user_id)
+    if approver is None or approver.decision is not None or approver not in current_turn(approval):
+        return "Only an approver whose turn it is can hand it to someone else."
+    if new.id == approval.requester.id:
+        return "The requester can't approve their own request."
+    if approval.approver(new.id) is not None:
+        return f"{new.name} is already an approver of this request."
+    return None
+
+
+def may_cancel(approval: Approval, user_id: str) -> str | None:
+    if user_id != approval.requester.id:
+        return "Only the requester can cancel this request."
+    if not approval.pending:
+        return f"This request is already {approval.status}, so nothing was changed."
+    return None

@@ -1,0 +1,150 @@
+"""Pure functions from stored approval state to template context."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import payloads
+from ..domain import approvals as rules
+from ..domain.approvals import Approval, Person
+from ..store.approvals import ApprovalEvent
+
+STATUS = {
+    "pending": ("⏳ APPROVAL · PENDING", "Accent", ""),
+    "approved": ("✅ APPROVAL · APPROVED", "Good", "Approved."),
+    "rejected": ("❌ APPROVAL · REJECTED", "Attention", "Rejected."),
+    "cancelled": ("🚫 APPROVAL · CANCELLED", "Warning", "Cancelled by the requester."),
+    "expired": ("⌛ APPROVAL · EXPIRED", "Warning", "Expired: no decision by the due date."),
+}
+EVENTS = {
+    "created": "asked for approval",
+    "decided": "{detail}",
+    "reassigned": "handed their turn to {detail}",
+    "cancelled": "cancelled the request",
+    "expired": "marked the request expired (due date passed)",
+    "reminded": "reminded {detail}",
+}
+
+
+def when(iso: str | None) -> str:
+    """'21 Nov, 10:02 UTC' from a stored UTC timestamp."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).strftime("%d %b, %H:%M UTC").lstrip("0")
+
+
+@dataclass(frozen=True)
+class ApproverRow:
+    name: str
+    state: str
+    color: str
+    comment: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    title: str
+    details: str
+    requester: str
+    status_line: str
+    status_color: str
+    policy_line: str
+    due_line: str
+    approvers: tuple[ApproverRow, ...]
+    outcome_line: str
+    pending: bool
+    history: tuple[str, ...]
+    reassign_choices: tuple[Person, ...]
+    approve_payload: dict[str, Any]
+    reject_payload: dict[str, Any]
+    reassign_payload: dict[str, Any]
+    cancel_payload: dict[str, Any]
+    max_comment: int = rules.MAX_REASON
+
+
+def approval_view(approval: Approval, history: list[ApprovalEvent], members: list[Person]) -> ApprovalView:
+    status_line, color, outcome = STATUS[approval.status]
+    current = {a.id for a in rules.current_turn(approval)}
+    taken = {a.id for a in approval.approvers} | {approval.requester.id}
+    return ApprovalView(
+        title=approval.title,
+        details=approval.details,
+        requester=approval.requester.name,
+        status_line=status_line,
+        status_color=color,
+        policy_line=approval.policy_text(),
+        due_line=f"Due {when(approval.due_at)}" if approval.due_at else "",
+        approvers=tuple(_row(a, a.id in current) for a in approval.approvers),
+        outcome_line=outcome,
+        pending=approval.pending,
+        history=tuple(_history_line(e) for e in history),
+        reassign_choices=tuple(m for m in members if m.id not in taken),
+        approve_payload=payloads.make("approval.approve", approval=approval.id),
+        reject_payload=payloads.make("approval.reject", approval=approval.id),
+        reassign_payload=payloads.make("approval.reassign", approval=approval.id),
+        cancel_payload=payloads.make("approval.cancel", approval=approval.id),
+    )
+
+
+def _row(approver: rules.Approver, current: bool) -> ApproverRow:
+    if approver.decision == "approved":
+        state, color = f"✅ Approved · {when(approver.decided_at)}", "Good"
+    elif approver.decision == "rejected":
+        state, color = f"❌ Rejected · {when(approver.decided_at)}", "Attention"
+    elif current:
+        state, color = "⏳ Their turn", "Accent"
+    else:
+        state, color = "Waiting", "Default"
+    return ApproverRow(approver.name, state, color, approver.comment, current)
+
+
+def _history_line(event: ApprovalEvent) -> str:
+    return f"{when(event.at)} · {event.actor} {EVENTS[event.event].format(detail=event.detail)}"
+
+
+def summary_text(approval: Approval) -> str:
+    """The request as plain text, for the 1:1 quick replies."""
+    lines = [f"#{approval.id} {approval.title} (requested by {approval.requester.name})"]
+    if approval.details:
+        lines.append(approval.details)
+    lines.append(f"{approval.policy_text()}. Status: {approval.status}.")
+    if approval.due_at:
+        lines.append(f"Due {when(approval.due_at)}.")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ApprovalFormView:
+    posted: bool
+    title: str
+    details: str
+    people: tuple[Person, ...]
+    approvers: str
+    policy: str
+    quorum: str
+    quorum_choices: tuple[str, ...]
+    due_date: str
+    due_time: str
+    error: str
+    submit_payload: dict[str, Any]
+    max_title: int = rules.MAX_TITLE
+    max_details: int = rules.MAX_DETAILS
+
+
+def approval_form_view(card_id: int, state: dict[str, Any], people: list[Person]) -> ApprovalFormView:
+    return ApprovalFormView(
+        posted=state.get("status") == "posted",
+        title=state.get("title", ""),
+        details=state.get("details", ""),
+        people=tuple(people[:100]),
+        approvers=state.get("approvers", ""),
+        policy=state.get("policy", "all"),
+        quorum=state.get("quorum", "1"),
+        quorum_choices=tuple(str(n) for n in range(1, max(1, min(len(people), rules.MAX_APPROVERS)) + 1)),
+        due_date=state.get("due_date", ""),
+        due_time=state.get("due_time", ""),
+        error=state.get("error", ""),
+        submit_payload=payloads.make("approval.create", card=card_id),
+    )

@@ -1,0 +1,397 @@
+"""Approvals: the `approval` command and form, decisions on the card or typed in
+a 1:1 chat, reassignment, cancellation, expiry and reminders.
+
+Every approver whose turn it is gets a copy of the request in their 1:1 chat
+(opened through the connector when needed). All copies are cards of kind
+"approval" for the same request, so every change queues an update of each.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..cards import render_card
+from ..domain import approvals as rules
+from ..domain.approvals import Approval, ApprovalInputError, Person
+from ..payloads import ApprovalDecision, ApprovalFormSubmit, ApprovalReassign, ApprovalRef
+from ..router import Router
+from ..store import UnitOfWork
+from ..store.db import utc_now
+from ..store.models import Card
+from ..turn import Turn, text_message
+from .approval_views import approval_form_view, approval_view, summary_text
+from .forms import form_problem
+
+router = Router()
+
+BOT = Person("", "Poll Bot")  # the actor of events nobody caused (expiry, reminders)
+EXAMPLE = "approval New laptops | Three 14-inch laptops for the new hires @Alex @Patti"
+_TARGET = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
+
+
+# Creating a request --------------------------------------------------------
+
+@router.command("approval")
+async def approval_command(turn: Turn, args: str) -> None:
+    await turn.run_once(_approval_command, args)
+
+
+def _approval_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
+    if not args:
+        card_id = uow.cards.create(turn.conversation.id, "approval_form", owner_id=turn.user.id)
+        uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # the form lists them
+        uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+        return
+    title, _, details = args.partition("|")
+    approvers = [Person(m.id, m.name) for m in turn.mentions]
+    try:
+        draft = rules.validate(_unmention(title, approvers), _unmention(details, approvers), approvers, "all", 0,
+                               turn.user.id)
+    except ApprovalInputError as error:
+        turn.reply(uow, f"I couldn't create that request. {error}\nExample: {EXAMPLE}")
+        return
+    _create(uow, turn, draft, due_at=None)
+
+
+def _unmention(text: str, people: list[Person]) -> str:
+    """The typed text without the @mentioned names (the edge turned each mention into its name)."""
+    for person in people:
+        text = text.replace(person.name, "", 1)
+    return " ".join(text.split())
+
+
+@router.action("approval.create", ApprovalFormSubmit)
+async def submit_form(turn: Turn, submitted: ApprovalFormSubmit) -> None:
+    await turn.run_once(_submit_form, submitted)
+
+
+def _submit_form(uow: UnitOfWork, turn: Turn, s: ApprovalFormSubmit) -> None:
+    card = uow.cards.get(s.card)
+    problem = form_problem(turn, card, "approval_form", "approval")
+    if problem:
+        turn.reply(uow, problem)
+        return
+    values = {"title": s.title, "details": s.details, "approvers": s.approvers, "policy": s.policy,
+              "quorum": s.quorum, "due_date": s.due_date, "due_time": s.due_time}
+    candidates = {p.id: p for p in _candidates(uow, turn.conversation.id, turn.user.id)}
+    try:
+        chosen = [candidates[i] for i in s.approvers.split(",") if i] if s.approvers else []
+        due_at = due_from(s.due_date, s.due_time, turn.timezone, datetime.now(timezone.utc))
+        draft = rules.validate(s.title, s.details, chosen, s.policy, _number(s.quorum), turn.user.id)
+    except KeyError:
+        uow.cards.set_state(card.id, {**values, "error": "Pick approvers from the list."})
+    except ApprovalInputError as error:
+        uow.cards.set_state(card.id, {**values, "error": str(error)})
+    else:
+        _create(uow, turn, draft, due_at)
+        uow.cards.set_state(card.id, {"status": "posted", "title": draft.title})
+    uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
+
+
+def _number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ApprovalInputError("The number who must approve has to be a whole number.") from None
+
+
+def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None:
+    """A due date typed in the user's time zone, as stored UTC; None when not given."""
+    if not day:
+        return None
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    try:
+        local = datetime.fromisoformat(f"{day}T{time_of_day or '17:00'}").replace(tzinfo=tz)
+    except ValueError:
+        raise ApprovalInputError("Give the due date as a date and a time.") from None
+    if local <= now:
+        raise ApprovalInputError("The due date has to be in the future.")
+    return local.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _candidates(uow: UnitOfWork, conversation_id: str, requester_id: str) -> list[Person]:
+    """Who can be picked as an approver: the conversation's members, or in a 1:1 chat the
+    people the requester shares conversations with."""
+    members = uow.people.members(conversation_id)
+    if len(members) <= 2:
+        members = uow.people.colleagues(requester_id)
+    return [m for m in members if m.id != requester_id]
+
+
+def _create(uow: UnitOfWork, turn: Turn, draft: rules.Draft, due_at: str | None) -> int:
+    requester = Person(turn.user.id, turn.user.name)
+    approval_id = uow.approvals.create(turn.conversation.id, requester, draft, due_at)
+    uow.approvals.log(approval_id, requester, "created")
+    card_id = uow.cards.create(turn.conversation.id, "approval", subject_id=approval_id)
+    uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # for the Reassign picker
+    uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+    approval = uow.approvals.get(approval_id)
+    for approver in rules.current_turn(approval):
+        _ask(uow, approval, approver.id)
+    return approval_id
+
+
+# Acting on a request ---------------------------------------------------------
+
+@router.action("approval.approve", ApprovalDecision)
+async def approve(turn: Turn, pressed: ApprovalDecision) -> None:
+    await turn.run_once(_decide_from_card, pressed.approval, "approved", pressed.comment)
+
+
+@router.action("approval.reject", ApprovalDecision)
+async def reject(turn: Turn, pressed: ApprovalDecision) -> None:
+    await turn.run_once(_decide_from_card, pressed.approval, "rejected", pressed.reason)
+
+
+def _decide_from_card(uow: UnitOfWork, turn: Turn, approval_id: int, verdict: str, text: str) -> None:
+    approval = _load_here(uow, turn, approval_id)
+    if approval:
+        _decide(uow, turn, approval, verdict, text)
+
+
+def _decide(uow: UnitOfWork, turn: Turn, approval: Approval, verdict: str, text: str) -> None:
+    problem = rules.decision_problem(approval, turn.user.id, verdict, text)
+    if problem:
+        turn.reply(uow, problem)
+        return
+    after = rules.decide(approval, turn.user.id, verdict, text, utc_now())
+    uow.approvals.save_decisions(after)
+    uow.approvals.log(approval.id, Person(turn.user.id, turn.user.name), "decided",
+                      verdict + (f": {text.strip()}" if text.strip() else ""))
+    _after_change(uow, approval, after)
+
+
+@router.action("approval.reassign", ApprovalReassign)
+async def reassign(turn: Turn, pressed: ApprovalReassign) -> None:
+    await turn.run_once(_reassign, pressed.approval, pressed.reassign_to)
+
+
+def _reassign(uow: UnitOfWork, turn: Turn, approval_id: int, to_id: str) -> None:
+    approval = _load_here(uow, turn, approval_id)
+    if approval is None:
+        return
+    candidates = _candidates(uow, approval.conversation_id, approval.requester.id)
+    new = next((p for p in candidates if p.id == to_id), None)
+    problem = "Pick someone from the list." if new is None else rules.reassign_problem(approval, turn.user.id, new)
+    if problem:
+        turn.reply(uow, problem)
+        return
+    uow.approvals.reassign(approval.id, turn.user.id, new)
+    uow.approvals.log(approval.id, Person(turn.user.id, turn.user.name), "reassigned", new.name)
+    _after_change(uow, approval, uow.approvals.get(approval.id))
+
+
+@router.action("approval.cancel", ApprovalRef)
+async def cancel(turn: Turn, pressed: ApprovalRef) -> None:
+    await turn.run_once(_cancel, pressed.approval)
+
+
+def _cancel(uow: UnitOfWork, turn: Turn, approval_id: int) -> None:
+    approval = _load_here(uow, turn, approval_id)
+    if approval is None:
+        return
+    problem = rules.may_cancel(approval, turn.user.id)
+    if problem:
+        turn.reply(uow, problem)
+        return
+    uow.approvals.set_status(approval.id, "cancelled")
+    uow.approvals.log(approval.id, approval.requester, "cancelled")
+    _after_change(uow, approval, uow.approvals.get(approval.id))
+
+
+def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None:
+    """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice."""
+    approval = uow.approvals.get(approval_id)
+    shown_here = approval is not None and (
+        turn.same_thread(approval.conversation_id)
+        or any(c.conversation_id == turn.conversation.id for c in uow.cards.for_subject("approval", approval_id))
+    )
+    if not shown_here:
+        turn.reply(uow, "That request isn't in this conversation, so nothing was changed.")
+        return None
+    return approval
+
+
+def _after_change(uow: UnitOfWork, before: Approval, after: Approval) -> None:
+    """Bring every copy up to date, ask whoever's turn it now is, and tell the requester the outcome."""
+    for card in uow.cards.for_subject("approval", after.id):
+        uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
+    asked_before = {a.id for a in rules.current_turn(before)}
+    for approver in rules.current_turn(after):
+        if approver.id not in asked_before:
+            _ask(uow, after, approver.id)
+    if before.pending and not after.pending:
+        _tell_requester(uow, after)
+
+
+# 1:1 copies, quick replies and the requester's notification ------------------
+
+def _ask(uow: UnitOfWork, approval: Approval, user_id: str) -> None:
+    chat = uow.people.personal_chat(user_id)
+    if chat:
+        send_copy(uow, chat, {"approval": approval.id, "user_id": user_id})
+    else:
+        uow.outbox.enqueue(approval.conversation_id, "open_personal_chat", body={
+            "user_id": user_id, "then": {"kind": "approval_copy", "approval": approval.id, "user_id": user_id}})
+
+
+def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
+    """The request card in the approver's 1:1 chat, then a short text carrying quick replies
+    (Teams shows suggested actions only on a message without attachments)."""
+    approval = uow.approvals.get(then["approval"])
+    if approval is None or not approval.pending:
+        return
+    if any(c.conversation_id == chat_id for c in uow.cards.for_subject("approval", approval.id)):
+        return
+    card_id = uow.cards.create(chat_id, "approval", subject_id=approval.id)
+    uow.approvals.add_copy(card_id, approval.id, then["user_id"])
+    uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
+    prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
+    uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(prompt, ["Approve", "Reject", "Details"]))
+
+
+def with_suggestions(text: str, titles: list[str]) -> dict[str, Any]:
+    """A text message with imBack quick replies; value equals title (some clients send the title)."""
+    return {**text_message(text),
+            "suggestedActions": {"actions": [{"type": "imBack", "title": t, "value": t} for t in titles[:6]]}}
+
+
+def _tell_requester(uow: UnitOfWork, approval: Approval) -> None:
+    chat = uow.people.personal_chat(approval.requester.id)
+    if chat:
+        tell_outcome(uow, chat, {"approval": approval.id})
+    else:
+        uow.outbox.enqueue(approval.conversation_id, "open_personal_chat", body={
+            "user_id": approval.requester.id, "then": {"kind": "approval_outcome", "approval": approval.id}})
+
+
+def tell_outcome(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
+    approval = uow.approvals.get(then["approval"])
+    rejected = [a for a in approval.approvers if a.decision == "rejected"]
+    text = f"Your request “{approval.title}” was {approval.status}."
+    if rejected:
+        text += f" {rejected[0].name} rejected it: {rejected[0].comment}"
+    uow.outbox.enqueue(chat_id, "send_message", body={
+        **text_message(text), "summary": f"Request {approval.status}: {approval.title}",
+        "channelData": {"notification": {"alert": True}}})
+
+
+@router.command("approve")
+async def approve_typed(turn: Turn, args: str) -> None:
+    await turn.run_once(_typed_decision, "approved", args)
+
+
+@router.command("reject")
+async def reject_typed(turn: Turn, args: str) -> None:
+    await turn.run_once(_typed_decision, "rejected", args)
+
+
+@router.command("details")
+async def details_typed(turn: Turn, args: str) -> None:
+    await turn.run_once(_typed_details, args)
+
+
+def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> None:
+    word = "Approve" if verdict == "approved" else "Reject"
+    approval, text = _pick(uow, turn, args, word)
+    if approval is None:
+        return
+    if verdict == "rejected" and not text:
+        turn.reply(uow, f"Add your reason, for example: reject #{approval.id} over budget")
+        return
+    _decide(uow, turn, approval, verdict, text)
+
+
+def _typed_details(uow: UnitOfWork, turn: Turn, args: str) -> None:
+    approval, _ = _pick(uow, turn, args, "Details")
+    if approval is not None:
+        turn.reply(uow, summary_text(approval))
+
+
+def _pick(uow: UnitOfWork, turn: Turn, args: str, word: str) -> tuple[Approval | None, str]:
+    """The request a typed quick reply is about: `#id` if given, else the only one waiting."""
+    waiting = uow.approvals.awaiting(turn.user.id)
+    match = _TARGET.match(args.strip())
+    if match:
+        chosen = next((a for a in waiting if a.id == int(match.group(1))), None)
+        if chosen is None:
+            turn.reply(uow, f"Request #{match.group(1)} isn't waiting for your decision.")
+        return chosen, match.group(2).strip()
+    if not waiting:
+        turn.reply(uow, "Nothing is waiting for your decision.")
+        return None, ""
+    if len(waiting) > 1:
+        lines = [f"#{a.id} {a.title} (from {a.requester.name})" for a in waiting[:6]]
+        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(
+            "Which request? " + "; ".join(lines), [f"{word} #{a.id}" for a in waiting[:6]]))
+        return None, ""
+    return waiting[0], args.strip()
+
+
+# Time: due dates and reminders -------------------------------------------------
+
+def expire_overdue(uow: UnitOfWork, now: datetime) -> int:
+    """Expire every pending request past its due date (also the ones missed while the bot was down)."""
+    expired = uow.approvals.overdue(now.isoformat(timespec="milliseconds"))
+    for approval_id in expired:
+        before = uow.approvals.get(approval_id)
+        uow.approvals.set_status(approval_id, "expired")
+        uow.approvals.log(approval_id, BOT, "expired")
+        _after_change(uow, before, uow.approvals.get(approval_id))
+    return len(expired)
+
+
+def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
+    """One reminder to each approver who hasn't read their 1:1 copy since `sent_before`."""
+    reminded = 0
+    for copy in uow.approvals.unread_copies(sent_before):
+        approval = uow.approvals.get(copy.approval_id)
+        if not any(a.id == copy.user_id for a in rules.current_turn(approval)):
+            continue
+        card = uow.cards.get(copy.card_id)
+        uow.outbox.enqueue(card.conversation_id, "send_message", body=with_suggestions(
+            f"Reminder: {approval.requester.name} is waiting for your decision on “{approval.title}”.",
+            ["Approve", "Reject", "Details"]))
+        uow.approvals.mark_reminded(copy.card_id)
+        name = next(a.name for a in approval.approvers if a.id == copy.user_id)
+        uow.approvals.log(approval.id, BOT, "reminded", name)
+        reminded += 1
+    return reminded
+
+
+def tick(uow: UnitOfWork, now: datetime, reminder_after: timedelta) -> None:
+    expire_overdue(uow, now)
+    remind_unread(uow, (now - reminder_after).isoformat(timespec="milliseconds"))
+
+
+@router.event("read_receipt")
+async def read_receipt(turn: Turn, value: Any) -> None:
+    """Teams says the user has read their 1:1 chat up to this message (seed 001)."""
+    last_read = value.get("lastReadMessageId") if isinstance(value, dict) else None
+    if isinstance(last_read, str) and last_read.isdigit():
+        await turn.store.run(lambda uow: uow.approvals.mark_read(turn.conversation.id, last_read))
+
+
+# Rendering ----------------------------------------------------------------------
+
+def render_approval(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+    approval = uow.approvals.get(card.subject_id)
+    if approval is None:
+        return None
+    members = _candidates(uow, approval.conversation_id, approval.requester.id)
+    view = approval_view(approval, uow.approvals.history(approval.id), members)
+    return render_card("approval", approval=view)
+
+
+def render_approval_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+    people = _candidates(uow, card.conversation_id, card.owner_id)
+    return render_card("approval_form", form=approval_form_view(card.id, card.state, people))
+
+
+CARD_RENDERERS = {"approval": render_approval, "approval_form": render_approval_form}
+FOLLOWUPS = {"approval_copy": send_copy, "approval_outcome": tell_outcome}

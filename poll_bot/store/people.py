@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import sqlite3
+
+from ..domain.approvals import Person
+from .db import fetch_one
+
+
+class PeopleStore:
+    """Who is in a conversation, and each user's 1:1 chat with the bot."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def personal_chat(self, user_id: str) -> str | None:
+        row = fetch_one(self._conn, "SELECT conversation_id FROM personal_chats WHERE user_id = ?", (user_id,))
+        return row["conversation_id"] if row else None
+
+    def remember_personal_chat(self, user_id: str, conversation_id: str) -> None:
+        self._conn.execute(
+            """INSERT INTO personal_chats (user_id, conversation_id) VALUES (?, ?)
+               ON CONFLICT (user_id) DO UPDATE SET conversation_id = excluded.conversation_id""",
+            (user_id, conversation_id),
+        )
+
+    def replace_members(self, conversation_id: str, members: list[tuple[str, str, str]]) -> None:
+        """members: (user id, name, AAD object id)."""
+        self._conn.execute("DELETE FROM conversation_members WHERE conversation_id = ?", (conversation_id,))
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO conversation_members (conversation_id, user_id, name, aad_object_id) "
+            "VALUES (?, ?, ?, ?)",
+            [(conversation_id, *m) for m in members],
+        )
+
+    def colleagues(self, user_id: str) -> list[Person]:
+        """Everyone who shares a conversation with this user, as far as the bot has seen."""
+        rows = self._conn.execute(
+            """SELECT DISTINCT m.user_id, m.name FROM conversation_members m
+               WHERE m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ?)
+               ORDER BY m.name""",
+            (user_id,),
+        ).fetchall()
+        return [Person(r["user_id"], r["name"]) for r in rows]
+
+    def members(self, conversation_id: str) -> list[Person]:
+        rows = self._conn.execute(
+            "SELECT user_id, name FROM conversation_members WHERE conversation_id = ? ORDER BY name",
+            (conversation_id,),
+        ).fetchall()
+        return [Person(r["user_id"], r["name"]) for r in rows]

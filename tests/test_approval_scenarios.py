@@ -1,0 +1,319 @@
+"""Approvals end to end through the real app: every card copy users see, and what is stored."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from zoneinfo import ZoneInfo
+
+from poll_bot.app import TIMERS
+from tests.conftest import stop_bot
+from tests.support import cards, teams
+from tests.support.teams import ALEX, MEGAN, PAT
+
+LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
+SHORTCUT = "approval New laptops | Three 14-inch laptops <at>Alex Wilber</at> <at>Patti Fernandez</at>"
+
+
+@pytest.fixture
+def group(connector):
+    chat = teams.group_chat()
+    connector.rosters[chat.id] = [p.account() for p in (MEGAN, ALEX, PAT, LEE)]
+    return chat
+
+
+async def shortcut(bot, chat, text=SHORTCUT, mentioning=(ALEX, PAT)):
+    status = await bot.post(teams.message(chat, MEGAN, text, bot.connector.url, mentioning))
+    assert status in (200, 201)
+    await bot.settle()
+    return request_card_id(bot, chat)
+
+
+def request_card_id(bot, chat):
+    (activity_id,) = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval' AND conversation_id = ?", chat.id)[0]
+    return activity_id
+
+
+def card(bot, conversation_id, activity_id):
+    return bot.connector.card(conversation_id, activity_id)
+
+
+def copies(bot):
+    """Every approver's 1:1 copy: {personal conversation id: activity id}."""
+    rows = bot.rows("""SELECT k.conversation_id, k.activity_id FROM cards k JOIN approval_copies c ON c.card_id = k.id""")
+    return dict(rows)
+
+
+def every_card(bot, chat):
+    return [card(bot, chat.id, request_card_id(bot, chat))] + [card(bot, c, a) for c, a in copies(bot).items()]
+
+
+def chat_of(person):
+    return teams.personal_chat(person)
+
+
+def submit_data(the_card, title):
+    """The data of a button, also inside the Approve / Reject / Reassign show-cards."""
+    return cards.buttons(the_card)[title]
+
+
+async def press(bot, chat, person, activity_id, title, inputs=None):
+    the_card = card(bot, chat.id, activity_id)
+    await bot.press(chat, person, activity_id, submit_data(the_card, title), inputs or {})
+
+
+def status_line(the_card):
+    return cards.texts(the_card)[0]
+
+
+async def test_text_shortcut_posts_the_request_and_a_copy_with_quick_replies_to_each_approver(make_bot, group):
+    bot = await make_bot()
+    card_id = await shortcut(bot, group)
+
+    request = card(bot, group.id, card_id)
+    assert status_line(request) == "⏳ APPROVAL · PENDING"
+    assert "New laptops" in cards.texts(request) and "Three 14-inch laptops" in cards.texts(request)
+    assert [a["title"] for a in request["actions"]] == ["Approve", "Reject", "Reassign", "Cancel request", "History"]
+    assert bot.rows("SELECT title, details, policy, status FROM approvals") == [
+        ("New laptops", "Three 14-inch laptops", "all", "pending")]
+    assert bot.rows("SELECT user_id FROM approval_approvers ORDER BY position") == [(ALEX.id,), (PAT.id,)]
+    assert bot.rows("SELECT event FROM approval_events") == [("created",)]
+
+    assert [body["members"][0]["id"] for body in bot.connector.opened_chats] == [ALEX.id, PAT.id]
+    for person in (ALEX, PAT):
+        messages = bot.connector.messages(chat_of(person).id)
+        assert [bool(m.get("attachments")) for m in messages] == [True, False], "a card, then a separate text"
+        assert status_line(messages[0]["attachments"][0]["content"]) == "⏳ APPROVAL · PENDING"
+        assert [a["value"] for a in messages[1]["suggestedActions"]["actions"]] == ["Approve", "Reject", "Details"]
+        assert messages[1]["text"] == "Megan Bowen asks for your approval: New laptops"
+
+
+async def test_first_response_decides_and_every_copy_and_the_requester_learn_it(make_bot, group):
+    bot = await make_bot()
+    text = "approval Pizza budget | For Friday <at>Alex Wilber</at> <at>Patti Fernandez</at>"
+    card_id = await shortcut(bot, group, text)
+    bot.rows("SELECT 1")  # the request exists
+    await bot.post(teams.message(group, MEGAN, "help", bot.connector.url))
+    with sqlite3.connect(bot.db_path) as conn:
+        conn.execute("UPDATE approvals SET policy = 'first', quorum = 1")
+
+    await press(bot, group, PAT, card_id, "Confirm approval", {"comment": "Enjoy!"})
+
+    assert bot.rows("SELECT status FROM approvals") == [("approved",)]
+    for shown in every_card(bot, group):
+        assert status_line(shown) == "✅ APPROVAL · APPROVED"
+        assert [a["title"] for a in shown["actions"]] == ["History"], "no decision buttons once final"
+        assert "Enjoy!" in cards.texts(shown)
+        assert any(t.startswith("✅ Approved · ") for t in cards.texts(shown))
+    (requester_chat,) = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", MEGAN.id)[0]
+    (told,) = bot.connector.messages(requester_chat)
+    assert told["text"] == "Your request “Pizza budget” was approved."
+    assert told["channelData"]["notification"]["alert"] is True and told["summary"]
+
+
+async def test_everyone_must_approve_and_any_reject_ends_it(make_bot, group):
+    bot = await make_bot()
+    card_id = await shortcut(bot, group)
+
+    await press(bot, group, ALEX, card_id, "Confirm approval")
+    assert bot.rows("SELECT status FROM approvals") == [("pending",)]
+    await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": ""})
+    assert bot.connector.texts(group.id)[-1] == "Give a reason when you reject."
+    assert bot.rows("SELECT status FROM approvals") == [("pending",)]
+
+    await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": "Over budget"})
+    assert bot.rows("SELECT status FROM approvals") == [("rejected",)]
+    final = card(bot, group.id, card_id)
+    assert status_line(final) == "❌ APPROVAL · REJECTED" and "Over budget" in cards.texts(final)
+    assert bot.rows("SELECT user_id, decision, comment FROM approval_approvers ORDER BY position") == [
+        (ALEX.id, "approved", ""), (PAT.id, "rejected", "Over budget")]
+
+
+async def fill_form(bot, chat, inputs):
+    await bot.say(chat, MEGAN, "approval")
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[-1][0]
+    form = card(bot, chat.id, form_id)
+    await bot.press(chat, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
+    return form_id
+
+
+async def test_form_lists_members_and_m_of_n_needs_m_approvals(make_bot, group):
+    bot = await make_bot()
+    await bot.say(group, MEGAN, "approval")
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[0][0]
+    form = card(bot, group.id, form_id)
+    picker = next(i for i in form["body"] if i.get("id") == "approvers")
+    assert [c["title"] for c in picker["choices"]] == ["Alex Wilber", "Lee Gu", "Patti Fernandez"]
+
+    inputs = {"title": "Offsite", "details": "Lisbon", "approvers": f"{ALEX.id},{PAT.id},{LEE.id}",
+              "policy": "quorum", "quorum": "2", "due_date": "", "due_time": ""}
+    await bot.press(group, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
+    assert cards.texts(card(bot, group.id, form_id)) == ["✅ Request sent", "Offsite"]
+    card_id = request_card_id(bot, group)
+    assert "2 of 3 must approve" in cards.texts(card(bot, group.id, card_id))
+
+    await press(bot, group, ALEX, card_id, "Confirm approval")
+    assert bot.rows("SELECT status FROM approvals") == [("pending",)]
+    await press(bot, group, LEE, card_id, "Confirm approval")
+    assert bot.rows("SELECT status FROM approvals") == [("approved",)]
+
+
+async def test_form_problems_are_shown_on_the_form(make_bot, group):
+    bot = await make_bot()
+    form_id = await fill_form(bot, group, {"title": "Offsite", "approvers": MEGAN.id, "policy": "all", "quorum": "1"})
+    form = card(bot, group.id, form_id)
+    assert any("Pick approvers from the list." in t for t in cards.texts(form))
+    assert bot.rows("SELECT COUNT(*) FROM approvals") == [(0,)]
+
+
+async def test_in_sequence_only_the_current_approver_decides_and_the_next_is_asked_after(make_bot, group):
+    bot = await make_bot()
+    inputs = {"title": "Contract", "approvers": f"{PAT.id},{ALEX.id}", "policy": "sequence", "quorum": "1"}
+    await fill_form(bot, group, inputs)
+    card_id = request_card_id(bot, group)
+    assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id], "only the first is asked"
+
+    await press(bot, group, ALEX, card_id, "Confirm approval")
+    assert bot.connector.texts(group.id)[-1] == "It's Patti Fernandez's turn first; you'll be asked when it's yours."
+    await press(bot, group, PAT, card_id, "Confirm approval")
+    assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id, ALEX.id]
+    assert bot.rows("SELECT status FROM approvals") == [("pending",)]
+    await press(bot, group, ALEX, card_id, "Confirm approval")
+    assert bot.rows("SELECT status FROM approvals") == [("approved",)]
+
+
+async def test_only_approvers_decide_and_not_the_requester(make_bot, group):
+    bot = await make_bot()
+    text = "approval Expenses | <at>Alex Wilber</at> <at>Megan Bowen</at>"
+    await bot.post(teams.message(group, MEGAN, text, bot.connector.url, (ALEX, MEGAN)))
+    await bot.settle()
+    assert "You can't approve your own request" in bot.connector.texts(group.id)[-1]
+
+    card_id = await shortcut(bot, group)
+    await press(bot, group, LEE, card_id, "Confirm approval")
+    assert bot.connector.texts(group.id)[-1] == "Only the listed approvers can decide on this request."
+    await press(bot, group, MEGAN, card_id, "Confirm approval")
+    assert bot.connector.texts(group.id)[-1] == "You can't decide on your own request."
+    assert bot.rows("SELECT COUNT(*) FROM approval_approvers WHERE decision IS NOT NULL") == [(0,)]
+
+
+async def test_requester_cancels_and_then_nothing_changes(make_bot, group):
+    bot = await make_bot()
+    card_id = await shortcut(bot, group)
+    await press(bot, group, ALEX, card_id, "Cancel request")
+    assert bot.connector.texts(group.id)[-1] == "Only the requester can cancel this request."
+
+    stale = card(bot, group.id, card_id)
+    await press(bot, group, MEGAN, card_id, "Cancel request")
+    assert bot.rows("SELECT status FROM approvals") == [("cancelled",)]
+    assert all(status_line(c) == "🚫 APPROVAL · CANCELLED" for c in every_card(bot, group))
+
+    await bot.press(group, ALEX, card_id, submit_data(stale, "Confirm approval"), {})
+    assert bot.connector.texts(group.id)[-1] == "This request is already cancelled, so nothing was changed."
+    assert bot.rows("SELECT event FROM approval_events ORDER BY id") == [("created",), ("cancelled",)]
+
+
+async def test_an_approver_hands_their_turn_to_another_member(make_bot, group):
+    bot = await make_bot()
+    card_id = await shortcut(bot, group)
+    reassign = card(bot, group.id, card_id)["actions"][2]["card"]["body"][0]
+    assert [c["title"] for c in reassign["choices"]] == ["Lee Gu"]
+
+    await press(bot, group, ALEX, card_id, "Hand over my turn", {"reassign_to": LEE.id})
+
+    assert bot.rows("SELECT user_id FROM approval_approvers ORDER BY position") == [(LEE.id,), (PAT.id,)]
+    assert bot.connector.opened_chats[-1]["members"][0]["id"] == LEE.id
+    assert "Lee Gu" in cards.texts(card(bot, group.id, card_id))
+    history = card(bot, group.id, card_id)["actions"][-1]["card"]["body"]
+    assert any("Alex Wilber handed their turn to Lee Gu" in b["inlines"][0]["text"] for b in history)
+
+
+async def test_a_double_press_and_a_redelivery_count_once(make_bot, group):
+    bot = await make_bot(DOUBLE_PRESS_SECONDS=1.5)
+    card_id = await shortcut(bot, group)
+    data = submit_data(card(bot, group.id, card_id), "Confirm approval")
+    press_once = teams.submit(group, ALEX, data, card_id, bot.connector.url)
+    for activity in (press_once, press_once, teams.submit(group, ALEX, data, card_id, bot.connector.url)):
+        await bot.post(activity)
+    await bot.settle()
+    assert bot.rows("SELECT COUNT(*) FROM approval_events WHERE event = 'decided'") == [(1,)]
+    assert "You already approved" not in " ".join(bot.connector.texts(group.id))
+
+
+async def test_the_audit_is_append_only(make_bot, group):
+    bot = await make_bot()
+    await shortcut(bot, group)
+    with sqlite3.connect(bot.db_path) as conn:
+        for sql in ("UPDATE approval_events SET event = 'cancelled'", "DELETE FROM approval_events"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(sql)
+    assert bot.rows("SELECT event FROM approval_events") == [("created",)]
+
+
+async def test_typed_quick_replies_in_the_personal_chat(make_bot, group):
+    bot = await make_bot()
+    await shortcut(bot, group)
+    alex = chat_of(ALEX)
+
+    await bot.say(alex, ALEX, "details")
+    assert bot.connector.texts(alex.id)[-1].startswith("#1 New laptops (requested by Megan Bowen)")
+    await bot.say(alex, ALEX, "Reject")
+    assert bot.connector.texts(alex.id)[-1] == "Add your reason, for example: reject #1 over budget"
+
+    await shortcut(bot, group, "approval Monitors | <at>Alex Wilber</at>", (ALEX,))
+    await bot.say(alex, ALEX, "approve")
+    which = bot.connector.messages(alex.id)[-1]
+    assert which["text"].startswith("Which request?")
+    assert [a["value"] for a in which["suggestedActions"]["actions"]] == ["Approve #2", "Approve #1"]
+
+    await bot.say(alex, ALEX, "Approve #2 fine by me")
+    await bot.say(alex, ALEX, "reject too pricey")
+    assert bot.rows("SELECT approval_id, decision, comment FROM approval_approvers WHERE user_id = ? ORDER BY 1",
+                    ALEX.id) == [(1, "rejected", "too pricey"), (2, "approved", "fine by me")]
+    assert bot.rows("SELECT status FROM approvals ORDER BY id") == [("rejected",), ("approved",)]
+
+
+async def test_due_date_expires_the_request_and_is_caught_up_after_a_restart(make_bot, group, tmp_path):
+    db = tmp_path / "due.sqlite3"
+    bot = await make_bot(db_path=db)
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    await fill_form(bot, group, {"title": "Budget", "approvers": ALEX.id, "policy": "all", "quorum": "1",
+                                 "due_date": tomorrow, "due_time": "09:30"})
+    (due_at,) = bot.rows("SELECT due_at FROM approvals")[0]
+    zone = ZoneInfo(teams.seed("seed001_personal_message.json")["entities"][0]["timezone"])  # the sender's clock
+    expected = datetime.fromisoformat(f"{tomorrow}T09:30").replace(tzinfo=zone).astimezone(timezone.utc)
+    assert datetime.fromisoformat(due_at) == expected
+    await bot.server.app[TIMERS].tick(datetime.now(timezone.utc) + timedelta(days=2))
+    await bot.settle()
+    assert bot.rows("SELECT status FROM approvals") == [("expired",)]
+    assert status_line(card(bot, group.id, request_card_id(bot, group))) == "⌛ APPROVAL · EXPIRED"
+
+    await fill_form(bot, group, {"title": "Travel", "approvers": PAT.id, "policy": "all", "quorum": "1",
+                                 "due_date": tomorrow, "due_time": "09:30"})
+    await stop_bot(bot)
+    with sqlite3.connect(db) as conn:  # the due date passes while the bot is down
+        conn.execute("UPDATE approvals SET due_at = '2020-01-01T00:00:00.000+00:00' WHERE title = 'Travel'")
+    bot = await make_bot(db_path=db)
+    await bot.settle()
+    assert bot.rows("SELECT title, status FROM approvals ORDER BY id") == [("Budget", "expired"), ("Travel", "expired")]
+
+
+async def test_unread_requests_get_one_reminder(make_bot, group):
+    bot = await make_bot(APPROVAL_REMINDER_SECONDS=60)
+    await shortcut(bot, group)
+    pat_copy = copies(bot)[chat_of(PAT).id]
+    receipt = teams.message(chat_of(PAT), PAT, "", bot.connector.url)
+    receipt.update(type="event", name="application/vnd.microsoft.readReceipt", value={"lastReadMessageId": pat_copy})
+    receipt.pop("text")
+    await bot.post(receipt)
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=5)
+    for _ in range(2):
+        await bot.server.app[TIMERS].tick(later)
+        await bot.settle()
+
+    reminders = [t for t in bot.connector.texts(chat_of(ALEX).id) if t.startswith("Reminder:")]
+    assert reminders == ["Reminder: Megan Bowen is waiting for your decision on “New laptops”."]
+    assert not [t for t in bot.connector.texts(chat_of(PAT).id) if t.startswith("Reminder:")], "Pat read it"
+    assert bot.rows("SELECT COUNT(*) FROM approval_events WHERE event = 'reminded'") == [(1,)]
