@@ -63,6 +63,14 @@ async def press(bot, chat, person, activity_id, title, inputs=None):
     await bot.press(chat, person, activity_id, submit_data(the_card, title), inputs or {})
 
 
+async def fill_form(bot, chat, inputs):
+    await bot.say(chat, MEGAN, "approval")
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[-1][0]
+    form = card(bot, chat.id, form_id)
+    await bot.press(chat, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
+    return form_id
+
+
 def status_line(the_card):
     return cards.texts(the_card)[0]
 
@@ -91,19 +99,17 @@ async def test_text_shortcut_posts_the_request_and_a_copy_with_quick_replies_to_
 
 async def test_first_response_decides_and_every_copy_and_the_requester_learn_it(make_bot, group):
     bot = await make_bot()
-    text = "approval Pizza budget | For Friday <at>Alex Wilber</at> <at>Patti Fernandez</at>"
-    card_id = await shortcut(bot, group, text)
-    bot.rows("SELECT 1")  # the request exists
-    await bot.post(teams.message(group, MEGAN, "help", bot.connector.url))
-    with sqlite3.connect(bot.db_path) as conn:
-        conn.execute("UPDATE approvals SET policy = 'first', quorum = 1")
+    await fill_form(bot, group, {"title": "Pizza budget", "details": "For Friday", "approvers": f"{ALEX.id},{PAT.id}",
+                                 "policy": "first", "quorum": "1"})
+    card_id = request_card_id(bot, group)
 
     await press(bot, group, PAT, card_id, "Confirm approval", {"comment": "Enjoy!"})
 
     assert bot.rows("SELECT status FROM approvals") == [("approved",)]
     for shown in every_card(bot, group):
         assert status_line(shown) == "✅ APPROVAL · APPROVED"
-        assert [a["title"] for a in shown["actions"]] == ["History"], "no decision buttons once final"
+        assert shown["actions"] == [], "no buttons once final"
+        assert any(t.endswith(" · Patti Fernandez approved: Enjoy!") for t in cards.texts(shown)), "history in the body"
         assert "Enjoy!" in cards.texts(shown)
         assert any(t.startswith("✅ Approved · ") for t in cards.texts(shown))
     (requester_chat,) = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", MEGAN.id)[0]
@@ -128,14 +134,6 @@ async def test_everyone_must_approve_and_any_reject_ends_it(make_bot, group):
     assert status_line(final) == "❌ APPROVAL · REJECTED" and "Over budget" in cards.texts(final)
     assert bot.rows("SELECT user_id, decision, comment FROM approval_approvers ORDER BY position") == [
         (ALEX.id, "approved", ""), (PAT.id, "rejected", "Over budget")]
-
-
-async def fill_form(bot, chat, inputs):
-    await bot.say(chat, MEGAN, "approval")
-    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[-1][0]
-    form = card(bot, chat.id, form_id)
-    await bot.press(chat, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
-    return form_id
 
 
 async def test_form_lists_members_and_m_of_n_needs_m_approvals(make_bot, group):

@@ -10,7 +10,11 @@ import pytest
 
 from poll_bot.cards import MAX_CARD_BYTES, card_size, render_card
 from poll_bot.domain import polls as rules
+from poll_bot.domain import approvals as approval_rules
+from poll_bot.domain.approvals import Approval, Approver, Person
+from poll_bot.features.approval_views import approval_form_view, approval_view
 from poll_bot.features.poll_views import poll_form_view, poll_view
+from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
 
 NASTY = 'Quote " backslash \\ newline\n tab\t {{ x }} {% if %} <at>Bob</at> **md** [l](u) 🍕👍🏽 ${expr} \u202e'
@@ -62,7 +66,49 @@ FORMS = {
 }
 
 
+def make_approval(status="pending", policy="all", approvers=3, text="", decided=0, events=2, due=None):
+    people = [Person(f"29:p{i}", f"Person {i} {text}"[:60]) for i in range(approvers)]
+    rows = tuple(
+        Approver(i, p.id, p.name, ("approved" if i % 2 else "rejected") if i < decided else None,
+                 (text * 50)[: approval_rules.MAX_REASON] if i < decided else "", "2026-11-21T10:00:00.000+00:00"
+                 if i < decided else None)
+        for i, p in enumerate(people)
+    )
+    approval = Approval(id=4, conversation_id="c", requester=Person("29:r", "Riley " + text[:40]),
+                        title=(text or "Buy laptops")[: approval_rules.MAX_TITLE],
+                        details=(text * 40)[: approval_rules.MAX_DETAILS], policy=policy, quorum=2,
+                        status=status, approvers=rows, due_at=due, created_at="2026-11-21T09:00:00.000+00:00")
+    history = [ApprovalEvent("2026-11-21T10:00:00.000+00:00", "Person " + text[:40], "decided",
+                             "approved: " + (text * 50)[:1000]) for _ in range(events)]
+    members = [Person(f"29:m{i}", f"Member {i} {text[:30]}") for i in range(100)]
+    return approval_view(approval, history, members)
+
+
+APPROVALS = {
+    "approval pending": make_approval(),
+    "approval in sequence, due": make_approval(policy="sequence", due="2026-11-22T17:00:00.000+00:00"),
+    "approval approved": make_approval("approved", decided=3),
+    "approval rejected, edge text": make_approval("rejected", text=NASTY, decided=2),
+    "approval cancelled": make_approval("cancelled"),
+    "approval expired": make_approval("expired", policy="quorum"),
+    "approval largest": make_approval("rejected", text=NASTY, approvers=approval_rules.MAX_APPROVERS,
+                                      decided=approval_rules.MAX_APPROVERS, events=45),
+}
+APPROVAL_FORMS = {
+    "approval form": ({}, [Person(f"29:m{i}", f"Member {i}") for i in range(100)]),
+    "approval form, error": ({"title": NASTY, "details": NASTY, "approvers": "29:m1,29:m2", "policy": "quorum",
+                              "quorum": "2", "due_date": "2026-12-01", "due_time": "09:30", "error": NASTY},
+                             [Person("29:m1", NASTY[:50]), Person("29:m2", "B")]),
+    "approval form, nobody to ask": ({}, []),
+    "approval form, sent": ({"status": "posted", "title": NASTY}, []),
+}
+
+
 def all_cards():
+    for name, view in APPROVALS.items():
+        yield name, render_card("approval", approval=view)
+    for name, (state, people) in APPROVAL_FORMS.items():
+        yield name, render_card("approval_form", form=approval_form_view(9, state, people))
     for name, (poll, results) in POLLS.items():
         yield name, render_card("poll", poll=poll_view(poll, results))
     for name, state in FORMS.items():

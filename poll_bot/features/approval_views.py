@@ -27,6 +27,16 @@ EVENTS = {
 }
 
 
+# What one card shows, so the largest request stays under Teams' 80 KB (the store keeps everything).
+CARD_COMMENT_CHARS = 280
+CARD_HISTORY_EVENTS = 15
+CARD_HISTORY_CHARS = 160
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def when(iso: str | None) -> str:
     """'21 Nov, 10:02 UTC' from a stored UTC timestamp."""
     if not iso:
@@ -79,7 +89,7 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         approvers=tuple(_row(a, a.id in current) for a in approval.approvers),
         outcome_line=outcome,
         pending=approval.pending,
-        history=tuple(_history_line(e) for e in history),
+        history=_history(history),
         reassign_choices=tuple(m for m in members if m.id not in taken),
         approve_payload=payloads.make("approval.approve", approval=approval.id),
         reject_payload=payloads.make("approval.reject", approval=approval.id),
@@ -97,11 +107,14 @@ def _row(approver: rules.Approver, current: bool) -> ApproverRow:
         state, color = "⏳ Their turn", "Accent"
     else:
         state, color = "Waiting", "Default"
-    return ApproverRow(approver.name, state, color, approver.comment, current)
+    return ApproverRow(approver.name, state, color, clip(approver.comment, CARD_COMMENT_CHARS), current)
 
 
-def _history_line(event: ApprovalEvent) -> str:
-    return f"{when(event.at)} · {event.actor} {EVENTS[event.event].format(detail=event.detail)}"
+def _history(events: list[ApprovalEvent]) -> tuple[str, ...]:
+    lines = [clip(f"{when(e.at)} · {e.actor} {EVENTS[e.event].format(detail=e.detail)}", CARD_HISTORY_CHARS)
+             for e in events[-CARD_HISTORY_EVENTS:]]
+    hidden = len(events) - len(lines)
+    return tuple(([f"… {hidden} earlier events"] if hidden else []) + lines)
 
 
 def summary_text(approval: Approval) -> str:
