@@ -19,6 +19,7 @@ def pack(app_id: str, out: Path, version: str | None = None) -> Path:
     manifest = json.loads((HERE / "manifest.json").read_text())
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = app_id
+    manifest["webApplicationInfo"]["id"] = app_id
     if version:
         manifest["version"] = version
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:

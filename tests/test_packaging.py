@@ -52,5 +52,8 @@ def test_app_package_is_a_valid_v1_23_manifest_with_the_right_icons(tmp_path):
     errors = list(jsonschema.Draft4Validator(schema).iter_errors(manifest))
     assert not errors, [e.message for e in errors]
     assert manifest["id"] == manifest["bots"][0]["botId"] == "6f1c2b3a-0d4e-4f50-8a6b-7c8d9e0f1a2b"
+    assert manifest["webApplicationInfo"]["id"] == manifest["id"]
+    rsc = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChatMessageReadReceipt.Read.Chat", "type": "Application"} in rsc
     assert _png_size(color) == (192, 192)
     assert _png_size(outline) == (32, 32)
