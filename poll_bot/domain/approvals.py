@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from . import InputError
+
 POLICIES = {
     "first": "The first response decides",
     "all": "Everyone must approve",
@@ -15,7 +17,7 @@ MAX_APPROVERS = 20
 MAX_REASON = 1000
 
 
-class ApprovalInputError(ValueError):
+class ApprovalInputError(InputError):
     """The request breaks a rule; the message says what to fix."""
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import InputError
+
 MAX_QUESTION = 300
 MAX_OPTION = 100
 MIN_OPTIONS = 2
 MAX_OPTIONS = 10
 
 
-class PollInputError(ValueError):
+class PollInputError(InputError):
     """The user's poll definition breaks a rule; the message says what to fix."""
 
 

@@ -22,7 +22,7 @@ from ..store.db import utc_now
 from ..store.models import Card
 from ..turn import Turn, text_message
 from .approval_views import approval_form_view, approval_view, summary_text
-from .forms import form_problem
+from .forms import submit_form
 
 router = Router()
 
@@ -63,31 +63,23 @@ def _unmention(text: str, people: list[Person]) -> str:
 
 
 @router.action("approval.create", ApprovalFormSubmit)
-async def submit_form(turn: Turn, submitted: ApprovalFormSubmit) -> None:
+async def create_from_form(turn: Turn, submitted: ApprovalFormSubmit) -> None:
     await turn.run_once(_submit_form, submitted)
 
 
 def _submit_form(uow: UnitOfWork, turn: Turn, s: ApprovalFormSubmit) -> None:
-    card = uow.cards.get(s.card)
-    problem = form_problem(turn, card, "approval_form", "approval")
-    if problem:
-        turn.reply(uow, problem)
-        return
-    values = {"title": s.title, "details": s.details, "approvers": s.approvers, "policy": s.policy,
-              "quorum": s.quorum, "due_date": s.due_date, "due_time": s.due_time}
-    candidates = {p.id: p for p in _candidates(uow, turn.conversation.id, turn.user.id)}
-    try:
-        chosen = [candidates[i] for i in s.approvers.split(",") if i] if s.approvers else []
+    def post() -> dict[str, Any]:
+        candidates = {p.id: p for p in _candidates(uow, turn.conversation.id, turn.user.id)}
+        unknown = [i for i in s.approvers.split(",") if i and i not in candidates]
+        if unknown:
+            raise ApprovalInputError("Pick approvers from the list.")
+        chosen = [candidates[i] for i in s.approvers.split(",") if i]
         due_at = due_from(s.due_date, s.due_time, turn.timezone, datetime.now(timezone.utc))
         draft = rules.validate(s.title, s.details, chosen, s.policy, _number(s.quorum), turn.user.id)
-    except KeyError:
-        uow.cards.set_state(card.id, {**values, "error": "Pick approvers from the list."})
-    except ApprovalInputError as error:
-        uow.cards.set_state(card.id, {**values, "error": str(error)})
-    else:
         _create(uow, turn, draft, due_at)
-        uow.cards.set_state(card.id, {"status": "posted", "title": draft.title})
-    uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
+        return {"title": draft.title}
+
+    submit_form(uow, turn, s, "approval_form", "approval", post)
 
 
 def _number(text: str) -> int:

@@ -1,6 +1,11 @@
 """Checks shared by the creation forms (poll and approval)."""
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any, Callable
+
+from ..domain import InputError
+from ..store import UnitOfWork
 from ..store.models import Card
 from ..turn import Turn
 
@@ -14,3 +19,21 @@ def form_problem(turn: Turn, card: Card | None, kind: str, command: str) -> str 
     if card.owner_id != turn.user.id:
         return f"That form belongs to someone else. Type `{command}` to get your own."
     return None
+
+
+def submit_form(uow: UnitOfWork, turn: Turn, submitted: Any, kind: str, command: str,
+                post: Callable[[], dict[str, Any]]) -> None:
+    """A press on a creation form: `post()` creates what the form describes and returns the form's
+    "posted" state, or raises InputError saying what to fix; the form then shows that problem
+    with everything the user typed."""
+    card = uow.cards.get(submitted.card)
+    problem = form_problem(turn, card, kind, command)
+    if problem:
+        turn.reply(uow, problem)
+        return
+    try:
+        state = {**post(), "status": "posted"}
+    except InputError as error:
+        state = {**{k: v for k, v in asdict(submitted).items() if k != "card"}, "error": str(error)}
+    uow.cards.set_state(card.id, state)
+    uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)

@@ -14,7 +14,7 @@ from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
 from ..turn import Turn
-from .forms import form_problem
+from .forms import submit_form
 from .poll_views import poll_form_view, poll_view
 
 router = Router()
@@ -41,25 +41,16 @@ def _poll_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
 
 
 @router.action("poll.create", PollFormSubmit)
-async def submit_form(turn: Turn, submitted: PollFormSubmit) -> None:
+async def create_from_form(turn: Turn, submitted: PollFormSubmit) -> None:
     await turn.run_once(_submit_form, submitted)
 
 
 def _submit_form(uow: UnitOfWork, turn: Turn, submitted: PollFormSubmit) -> None:
-    card = uow.cards.get(submitted.card)
-    problem = form_problem(turn, card, "poll_form", "poll")
-    if problem:
-        turn.reply(uow, problem)
-        return
-    values = {"question": submitted.question, "options": submitted.options, "choice_mode": submitted.choice_mode}
-    try:
+    def post() -> dict[str, Any]:
         draft = rules.draft_from_form(submitted.question, submitted.options, submitted.choice_mode)
-    except rules.PollInputError as error:
-        uow.cards.set_state(card.id, {**values, "status": "open", "error": str(error)})
-    else:
-        poll_id = _post_poll(uow, turn, draft)
-        uow.cards.set_state(card.id, {"status": "posted", "question": draft.question, "poll_id": poll_id})
-    uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
+        return {"question": draft.question, "poll_id": _post_poll(uow, turn, draft)}
+
+    submit_form(uow, turn, submitted, "poll_form", "poll", post)
 
 
 def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft) -> int:
