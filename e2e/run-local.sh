@@ -20,6 +20,7 @@ done
 # No browser is opened for you and no telemetry leaves the machine.
 TEAMSAPPTESTER_BROWSER=none APPLICATION_INSIGHTS_NO_STATSBEAT=true \
 M365_AGENTS_PLAYGROUND_LOGFILE="$PWD/var/playground.log" \
+M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/e2e/m365agentsplayground.yml" \
   e2e/node_modules/.bin/agentsplayground -e "http://$HOST:$PORT/api/messages" -c msteams --dt -p "$PLAYGROUND_PORT" \
   > var/playground.out 2>&1 &
 PLAYGROUND_PID=$!

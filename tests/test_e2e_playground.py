@@ -72,7 +72,8 @@ def running(tmp_path):
          "-p", str(playground_port)],
         cwd=tmp_path, start_new_session=True,
         env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",
-             "M365_AGENTS_PLAYGROUND_LOGFILE": str(logs / "playground.log")},
+             "M365_AGENTS_PLAYGROUND_LOGFILE": str(logs / "playground.log"),
+             "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(E2E / "m365agentsplayground.yml")},
         stdout=open(logs / "playground.out", "w"), stderr=subprocess.STDOUT,
     )
     try:
@@ -81,7 +82,7 @@ def running(tmp_path):
         # The Playground silently moves to a random port when its port is taken.
         assert f"Listening on {playground_port}" in (logs / "playground.out").read_text()
         assert "local development mode" in (logs / "bot.log").read_text()
-        yield f"http://localhost:{playground_port}", db
+        yield f"http://localhost:{playground_port}", db, f"http://127.0.0.1:{bot_port}/api/messages"
     finally:
         for process in (playground, bot):
             process.terminate()
@@ -92,15 +93,22 @@ def running(tmp_path):
                 process.kill()
 
 
-def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_path):
-    url, db = running
+def drive(script: str, url: str, bot_url: str, tmp_path: Path) -> dict:
+    """Run one e2e/*.mjs flow; it prints one JSON line with what the page showed."""
     artifacts = Path(os.environ.get("E2E_ARTIFACTS", tmp_path / "artifacts"))
     run = subprocess.run(
-        ["node", str(E2E / "poll_flow.mjs")], cwd=E2E, capture_output=True, text=True, timeout=180,
-        env={**os.environ, "PLAYGROUND_URL": url, "OUT_DIR": str(artifacts), "CHROMIUM": CHROMIUM},
+        ["node", str(E2E / script)], cwd=E2E, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PLAYGROUND_URL": url, "BOT_URL": bot_url, "OUT_DIR": str(artifacts),
+             "CHROMIUM": CHROMIUM},
     )
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert seen["ok"], f"{seen.get('error')}\n{run.stderr}"
+    return seen
+
+
+def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_path):
+    url, db, bot_url = running
+    seen = drive("poll_flow.mjs", url, bot_url, tmp_path)
 
     assert seen["sameElementAfterVote"], "the vote must update the card in place"
     assert "1 vote · 100%" in seen["cardTextAfterVote"]
@@ -112,3 +120,19 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "closed")]
         assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (1,)
+
+
+def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
+    url, db, bot_url = running
+    seen = drive("approval_flow.mjs", url, bot_url, tmp_path)
+
+    assert seen["sameElement"], "the decision must update the card in place"
+    assert seen["buttonsAfter"] == 0, "a final card has no buttons"
+    assert "Alex Wilber" in seen["textAfter"] and "Approved" in seen["textAfter"]
+    assert seen["cardsAfter"] == seen["cardsBefore"], "no second card may appear"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title, status FROM approvals").fetchall() == [("New laptops", "approved")]
+        decided = conn.execute("SELECT user_id, decision FROM approval_approvers").fetchall()
+        assert decided == [("user-id-0", "approved")]
+        members = {row[0] for row in conn.execute("SELECT user_id FROM conversation_members")}
+        assert "user-id-1" in members, "the roster was read from the Playground's connector"
