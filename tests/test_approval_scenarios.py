@@ -157,6 +157,17 @@ async def test_form_lists_members_and_m_of_n_needs_m_approvals(make_bot, group):
     assert bot.rows("SELECT status FROM approvals") == [("approved",)]
 
 
+async def test_the_member_picker_reads_every_page_of_the_roster(make_bot, group, connector):
+    connector.page_limit = 2
+    bot = await make_bot()
+    await bot.say(group, MEGAN, "approval")
+    form = card(bot, group.id, bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[0][0])
+    picker = next(i for i in form["body"] if i.get("id") == "approvers")
+    assert [c["title"] for c in picker["choices"]] == ["Alex Wilber", "Lee Gu", "Patti Fernandez"]
+    pages = [c for c in connector.calls if c.method == "GET"]
+    assert len(pages) == 2 and all(c.status == 200 for c in pages)
+
+
 async def test_form_problems_are_shown_on_the_form(make_bot, group):
     bot = await make_bot()
     form_id = await fill_form(bot, group, {"title": "Offsite", "approvers": MEGAN.id, "policy": "all", "quorum": "1"})

@@ -66,6 +66,7 @@ class FakeConnector:
     delay: float = 0.0
     gate: asyncio.Event | None = None  # when set to an unset Event, every call waits for it
     rosters: dict[str, list[dict]] = field(default_factory=dict)  # conversation id -> members
+    page_limit: int = 500  # Teams caps pageSize; a small cap makes the bot page
     opened_chats: list[dict] = field(default_factory=list)  # bodies of create-conversation calls
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: int = 0  # most calls ever open at once for one conversation
@@ -162,7 +163,7 @@ class FakeConnector:
     async def _members(self, request: web.Request) -> web.Response:
         conversation = request.match_info["conversation"]
         call = Call("GET", conversation, None, None)
-        size = int(request.query.get("pageSize", "100"))
+        size = min(int(request.query.get("pageSize", "100")), self.page_limit)
         start = int(request.query.get("continuationToken", "0"))
 
         def succeed() -> web.Response:
