@@ -48,7 +48,6 @@ class PollBot(TeamsActivityHandler):
             activity_id=activity.id or "",
             conversation=conversation_of(activity),
             user=User(id=sender.id, name=sender.name or "Someone"),
-            reply_to_id=activity.reply_to_id,
             store=self._store,
             double_press_window=self._double_press_window,
             mentions=mentions_of(activity),

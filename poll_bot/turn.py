@@ -31,7 +31,6 @@ class Turn:
     activity_id: str
     conversation: Conversation
     user: User
-    reply_to_id: str | None
     store: Store
     double_press_window: float = 1.5
     press: str = ""  # the pressed button's payload, for card actions
@@ -60,7 +59,3 @@ class Turn:
 
     def same_thread(self, conversation_id: str) -> bool:
         return thread_key(conversation_id) == thread_key(self.conversation.id)
-
-    @property
-    def is_personal(self) -> bool:
-        return self.conversation.conversation_type == "personal"
