@@ -168,6 +168,23 @@ async def test_the_member_picker_reads_every_page_of_the_roster(make_bot, group,
     assert len(pages) == 2 and all(c.status == 200 for c in pages)
 
 
+async def test_a_small_chat_offers_its_own_members_and_a_1_1_chat_offers_colleagues(make_bot, group, connector):
+    pair = teams.Chat({**group.conversation, "id": "19:meeting_pair-chat@thread.v2"}, group.channel_data, True)
+    connector.rosters[pair.id] = [p.account() for p in (MEGAN, ALEX)]
+    bot = await make_bot()
+    for chat in (group, pair, chat_of(MEGAN)):
+        await bot.say(chat, MEGAN, "approval")
+
+    def picker(chat):
+        form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form' AND conversation_id = ?",
+                           chat.id)[0][0]
+        inputs = card(bot, chat.id, form_id)["body"]
+        return [c["title"] for c in next(i for i in inputs if i.get("id") == "approvers")["choices"]]
+
+    assert picker(pair) == ["Alex Wilber"], "people from other chats don't belong in this one"
+    assert picker(chat_of(MEGAN)) == ["Alex Wilber", "Lee Gu", "Patti Fernandez"]
+
+
 async def test_form_problems_are_shown_on_the_form(make_bot, group):
     bot = await make_bot()
     form_id = await fill_form(bot, group, {"title": "Offsite", "approvers": MEGAN.id, "policy": "all", "quorum": "1"})

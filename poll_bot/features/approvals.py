@@ -109,9 +109,9 @@ def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None
 def _candidates(uow: UnitOfWork, conversation_id: str, requester_id: str) -> list[Person]:
     """Who can be picked as an approver: the conversation's members, or in a 1:1 chat the
     people the requester shares conversations with."""
-    members = uow.people.members(conversation_id)
-    if len(members) <= 2:
-        members = uow.people.colleagues(requester_id)
+    conversation = uow.conversations.get(conversation_id)
+    personal = conversation is not None and conversation.conversation_type == "personal"
+    members = uow.people.colleagues(requester_id) if personal else uow.people.members(conversation_id)
     return [m for m in members if m.id != requester_id]
 
 
