@@ -2,7 +2,7 @@
 // (an approver) approves it on the card, and the same card turns to Approved with no buttons.
 // The Playground acts as one user only, so the request is posted to the bot directly as Megan.
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node approval_flow.mjs
-import { chromium } from 'playwright-core';
+import { openPage } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,16 +14,7 @@ const BOT = { id: '00000000-0000-0000-0000-00000000000011', name: 'Test Bot' };
 const ME = { id: 'user-id-0', name: 'Alex Wilber' }; // the Playground's current user
 fs.mkdirSync(OUT, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-quic', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-await context.route(/^https?:\/\/(?!(localhost|127\.0\.0\.1)[:/])/, (route) => route.abort());
-const page = await context.newPage();
-page.setDefaultTimeout(20_000);
+const { browser, page } = await openPage({ width: 1280, height: 1000 });
 const seen = {};
 
 async function requestFromMegan() {

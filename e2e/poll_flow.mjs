@@ -1,7 +1,7 @@
 // Drives Agents Playground's personal chat like a user: create a poll, vote, close.
 // Prints one JSON line with what it saw; exits non-zero if a step could not be done.
 //   PLAYGROUND_URL=http://localhost:56150 OUT_DIR=artifacts node poll_flow.mjs
-import { chromium } from 'playwright-core';
+import { openPage } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -10,17 +10,7 @@ const OUT = process.env.OUT_DIR || 'artifacts';
 const QUESTION = 'Lunch on Friday?';
 fs.mkdirSync(OUT, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-quic', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-// The UI asks a CDN for fonts; this machine has no route there, so fail those requests at once.
-await context.route(/^https?:\/\/(?!(localhost|127\.0\.0\.1)[:/])/, (route) => route.abort());
-const page = await context.newPage();
-page.setDefaultTimeout(20_000);
+const { browser, page } = await openPage({ width: 1280, height: 900 });
 
 const cards = () => page.locator('.ac-adaptiveCard');
 const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });

@@ -22,7 +22,7 @@ from ..store.db import utc_now
 from ..store.models import Card
 from ..turn import Turn, text_message
 from .approval_views import approval_form_view, approval_view, summary_text
-from .forms import submit_form
+from .forms import open_form, submit_form
 
 router = Router()
 
@@ -40,9 +40,8 @@ async def approval_command(turn: Turn, args: str) -> None:
 
 def _approval_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
     if not args:
-        card_id = uow.cards.create(turn.conversation.id, "approval_form", owner_id=turn.user.id)
-        uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # the form lists them
-        uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+        uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # the form lists them: read them first
+        open_form(uow, turn, "approval_form")
         return
     title, _, details = args.partition("|")
     approvers = [Person(m.id, m.name) for m in turn.mentions]

@@ -10,6 +10,12 @@ from ..store.models import Card
 from ..turn import Turn
 
 
+def open_form(uow: UnitOfWork, turn: Turn, kind: str) -> None:
+    """Post an empty creation form of this kind, owned by the sender."""
+    card_id = uow.cards.create(turn.conversation.id, kind, owner_id=turn.user.id)
+    uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+
+
 def form_problem(turn: Turn, card: Card | None, kind: str, command: str) -> str | None:
     """Why this press on a creation form must change nothing, or None."""
     if card is None or card.kind != kind or not turn.same_thread(card.conversation_id):

@@ -14,7 +14,7 @@ from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
 from ..turn import Turn
-from .forms import submit_form
+from .forms import open_form, submit_form
 from .poll_views import poll_form_view, poll_view
 
 router = Router()
@@ -29,8 +29,7 @@ async def poll_command(turn: Turn, args: str) -> None:
 
 def _poll_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
     if not args:
-        card_id = uow.cards.create(turn.conversation.id, "poll_form", owner_id=turn.user.id)
-        uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+        open_form(uow, turn, "poll_form")
         return
     try:
         draft = rules.draft_from_command(args)
