@@ -138,14 +138,22 @@ TIMERS = web.AppKey("timers", Timers)
 
 
 async def _prune_forever(store: Store, every: float = 3600.0) -> None:
-    """Forget handled activity ids after a week and button presses after an hour."""
+    """Forget handled activity ids after a week, button presses after an hour, and the
+    texts the bot sent (kept to know what a reaction was to) after 30 days."""
     while True:
-        week_ago = (datetime.now(timezone.utc) - timedelta(days=7)).isoformat(timespec="milliseconds")
+        now = datetime.now(timezone.utc)
+        week_ago = (now - timedelta(days=7)).isoformat(timespec="milliseconds")
+        month_ago = (now - timedelta(days=30)).isoformat(timespec="milliseconds")
         try:
-            await store.run(lambda uow: uow.activities.prune(week_ago, time.time() - 3600))
+            await store.run(_prune, week_ago, time.time() - 3600, month_ago)
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(every)
+
+
+def _prune(uow, activities_before: str, presses_before: float, sent_before: str) -> None:
+    uow.activities.prune(activities_before, presses_before)
+    uow.messages.prune_sent(sent_before)
 
 
 def _turn_error_handler(store: Store):

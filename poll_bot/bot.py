@@ -12,7 +12,7 @@ from botbuilder.schema import Activity
 from .router import Router
 from .store import Store
 from .store.models import Conversation
-from .turn import Turn, User
+from .turn import MessageEvent, Member, Reactions, TeamEvent, Turn, User, thread_key
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -42,10 +42,57 @@ class PollBot(TeamsActivityHandler):
         else:
             await self._router.dispatch_text(turn, command_text(activity))
 
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        action = (turn_context.activity.action or "").lower()
+        name = {"add": "installed", "add-upgrade": "installed",
+                "remove": "uninstalled", "remove-upgrade": "uninstalled"}.get(action, f"installation {action}")
+        await self._router.dispatch_event(self._turn(turn_context.activity), name, None)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Members added or removed (the bot itself, or people), and team and channel events."""
+        activity = turn_context.activity
+        turn = self._turn(activity)
+        bot_id = activity.recipient.id if activity.recipient else None
+        for name, accounts in (("members_added", activity.members_added), ("members_removed", activity.members_removed)):
+            people = tuple(Member(a.id, a.name or "", a.aad_object_id or "") for a in accounts or [] if a.id != bot_id)
+            if len(people) < len(accounts or []):
+                await self._router.dispatch_event(turn, "bot_" + name.split("_")[1], None)
+            if people:
+                await self._router.dispatch_event(turn, name, people)
+        event = _channel_data(activity).get("eventType")
+        if event and event not in ("teamMemberAdded", "teamMemberRemoved"):
+            await self._router.dispatch_event(turn, event, team_event_of(activity))
+
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        """editMessage (with the edited text) or undeleteMessage, from seed 000."""
+        activity = turn_context.activity
+        event = _channel_data(activity).get("eventType") or "messageUpdate"
+        await self._router.dispatch_event(self._turn(activity), event, MessageEvent(activity.id or "", command_text(activity)))
+
+    async def on_message_delete_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        event = _channel_data(activity).get("eventType") or "messageDelete"
+        await self._router.dispatch_event(self._turn(activity), event, MessageEvent(activity.id or ""))
+
+    async def on_message_reaction_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        reactions = Reactions(
+            message_id=activity.reply_to_id or "",
+            added=tuple(r.type for r in activity.reactions_added or [] if r.type),
+            removed=tuple(r.type for r in activity.reactions_removed or [] if r.type),
+        )
+        await self._router.dispatch_event(self._turn(activity), "reactions", reactions)
+
+    async def on_event(self, turn_context: TurnContext) -> None:
+        log.debug("ignored event %r", turn_context.activity.name)
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
+        log.debug("ignored activity of type %r", turn_context.activity.type)
+
     def _turn(self, activity: Activity) -> Turn:
         sender = activity.from_property
         return Turn(
-            activity_id=activity.id or "",
+            activity_id=(activity.id or "") if activity.type == "message" else "",
             conversation=conversation_of(activity),
             user=User(id=sender.id, name=sender.name or "Someone"),
             store=self._store,
@@ -85,19 +132,35 @@ def user_initiated(activity: Activity) -> bool:
     )
 
 
+def _channel_data(activity: Activity) -> dict:
+    return activity.channel_data if isinstance(activity.channel_data, dict) else {}
+
+
 def conversation_of(activity: Activity) -> Conversation:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (data.get("tenant") or {}).get("id") or activity.conversation.tenant_id or ""
+    data = _channel_data(activity)
+    team, channel = data.get("team") or {}, data.get("channel") or {}
+    conversation_type = activity.conversation.conversation_type or "personal"
+    # A channel event's channelData.channel is the event's subject, not this conversation:
+    # the conversation's own channel is its id without the reply-chain suffix.
+    channel_id = thread_key(activity.conversation.id) if conversation_type == "channel" else ""
     return Conversation(
         id=activity.conversation.id,
-        conversation_type=activity.conversation.conversation_type or "personal",
-        tenant_id=tenant,
+        conversation_type=conversation_type,
+        tenant_id=(data.get("tenant") or {}).get("id") or activity.conversation.tenant_id or "",
         service_url=activity.service_url,
         name=activity.conversation.name or "",
-        team_id=(data.get("team") or {}).get("id", ""),
-        channel_id=(data.get("channel") or {}).get("id", ""),
+        team_id=team.get("id", ""),
+        channel_id=channel_id,
         bot_id=activity.recipient.id if activity.recipient else "",
+        team_name=team.get("name") or "",
+        channel_name=(channel.get("name") or "") if channel_id and channel.get("id") == channel_id else "",
     )
+
+
+def team_event_of(activity: Activity) -> TeamEvent:
+    data = _channel_data(activity)
+    team, channel = data.get("team") or {}, data.get("channel") or {}
+    return TeamEvent(team.get("id", ""), team.get("name") or "", channel.get("id", ""), channel.get("name") or "")
 
 
 def command_text(activity: Activity) -> str:

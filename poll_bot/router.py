@@ -7,6 +7,9 @@ Feature modules each own a Router and register handlers on it:
 
     @router.command("poll")
     async def poll_command(turn, args): ...
+
+    @router.event("channelDeleted")
+    async def channel_deleted(turn, event): ...
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 ActionHandler = Callable[[Turn, Any], Awaitable[None]]
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
 EventHandler = Callable[[Turn, Any], Awaitable[None]]
+TextHook = Callable[[Turn, str], Awaitable[bool]]
+MAX_COMMAND_WORDS = 3
 
 UNKNOWN_BUTTON = "That button isn't one I recognise, so nothing was changed. Try the latest card."
 
@@ -33,6 +38,7 @@ class Router:
         self._commands: dict[str, CommandHandler] = {}
         self._events: dict[str, EventHandler] = {}
         self._fallback: CommandHandler | None = None
+        self._text_hooks: list[TextHook] = []
 
     def action(self, verb: str, payload_type: type) -> Callable[[ActionHandler], ActionHandler]:
         def register(handler: ActionHandler) -> ActionHandler:
@@ -40,11 +46,17 @@ class Router:
             return handler
         return register
 
-    def command(self, word: str) -> Callable[[CommandHandler], CommandHandler]:
+    def command(self, phrase: str) -> Callable[[CommandHandler], CommandHandler]:
+        """A command by its first word(s), e.g. "poll" or "my open polls"."""
         def register(handler: CommandHandler) -> CommandHandler:
-            self._commands[word.casefold()] = handler
+            self._commands[" ".join(phrase.casefold().split())] = handler
             return handler
         return register
+
+    def before_commands(self, hook: TextHook) -> TextHook:
+        """A text hook that may take a message before commands do (a tapped quick reply); returns True if it did."""
+        self._text_hooks.append(hook)
+        return hook
 
     def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
         """A Teams event (read receipt, installation, ...) by the name the edge gives it."""
@@ -61,6 +73,7 @@ class Router:
         self._actions.update(other._actions)
         self._commands.update(other._commands)
         self._events.update(other._events)
+        self._text_hooks += other._text_hooks
         self._fallback = other._fallback or self._fallback
 
     async def dispatch_action(self, turn: Turn, value: Any) -> None:
@@ -85,10 +98,15 @@ class Router:
         await handler(turn, value)
 
     async def dispatch_text(self, turn: Turn, text: str) -> None:
-        parts = text.split(None, 1)
-        word = parts[0].casefold() if parts else ""
-        handler = self._commands.get(word)
-        if handler is not None:
-            await handler(turn, parts[1].strip() if len(parts) > 1 else "")
-        elif self._fallback is not None:
+        for hook in self._text_hooks:
+            if await hook(turn, text):
+                return
+        words = text.split(None, MAX_COMMAND_WORDS)
+        for count in range(min(MAX_COMMAND_WORDS, len(words)), 0, -1):
+            handler = self._commands.get(" ".join(words[:count]).casefold())
+            if handler is not None:
+                rest = text.split(None, count)
+                await handler(turn, rest[count].strip() if len(rest) > count else "")
+                return
+        if self._fallback is not None:
             await self._fallback(turn, text.strip())

@@ -21,14 +21,51 @@ def text_message(text: str) -> dict:
     return {"type": "message", "text": text, "textFormat": "plain"}
 
 
+def with_suggestions(text: str, titles: list[str]) -> dict[str, Any]:
+    """A text message with imBack quick replies (never on a message with attachments: Teams
+    would not show them). At most six; value equals title, as some clients send the title."""
+    actions = [{"type": "imBack", "title": t, "value": t} for t in titles[:6]]
+    return {**text_message(text), "suggestedActions": {"actions": actions}}
+
+
 def thread_key(conversation_id: str) -> str:
     """A channel reply chain (`...;messageid=N`) belongs to its channel's thread."""
     return conversation_id.split(";", 1)[0]
 
 
 @dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    aad_object_id: str = ""
+
+
+@dataclass(frozen=True)
+class TeamEvent:
+    """A team or channel event's subject (channelData.team and channelData.channel)."""
+    team_id: str
+    team_name: str
+    channel_id: str
+    channel_name: str
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A user's message was edited, deleted or undeleted (text: the edited text)."""
+    message_id: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Reactions:
+    message_id: str  # the bot's message reacted to (the event's replyToId)
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Turn:
-    activity_id: str
+    activity_id: str  # the message's id; '' for events, whose handlers are idempotent instead
     conversation: Conversation
     user: User
     store: Store
@@ -43,10 +80,11 @@ class Turn:
         return await self.store.run(self._once, work, args)
 
     def _once(self, uow: UnitOfWork, work: Callable[..., T], args: tuple) -> T | None:
-        if self.activity_id and not uow.activities.first_time(self.activity_id):
+        conversation_id = self.conversation.id
+        if self.activity_id and not uow.activities.first_time(self.activity_id, conversation_id):
             return None
         if self.press and not uow.activities.first_press(self.user.id, self.press, time.time(),
-                                                          self.double_press_window):
+                                                          self.double_press_window, conversation_id):
             return None
         return work(uow, self, *args)
 

@@ -59,7 +59,7 @@ async def test_thirty_percent_faults_still_end_in_the_right_card_and_retries_sta
     card = final_card(bot, chat, card_id)
     failed = sum(1 for c in bot.connector.calls if c.status >= 400)
     assert failed >= 5, f"the fault injector did not bite ({failed} of {len(bot.connector.calls)} calls failed)"
-    assert cards.vote_buttons(card) == {} and list(cards.buttons(card)) == ["Reopen poll"]
+    assert cards.vote_buttons(card) == {} and list(cards.buttons(card)) == ["Reopen poll", "Yes, delete it"]
     assert cards.option_counts(card) == {"Pizza": "4 votes · 33%", "Sushi": "4 votes · 33%", "Tacos": "4 votes · 33%"}
     longest_failure_run = defaultdict(int)
     run = defaultdict(int)
@@ -132,7 +132,7 @@ async def test_bot_removed_from_the_conversation_pauses_posting_until_a_user_wri
     await bot.say(chat, ALEX, "help")
     assert bot.rows("SELECT active FROM conversations") == [(1,)]
     assert cards.option_counts(final_card(bot, chat, card_id))["Pizza"] == "1 vote · 100%"
-    assert bot.connector.texts(chat.id)[-1].startswith("I run live polls.")
+    assert "Live polls and approvals, right in this chat" in cards.texts(bot.connector.cards(chat.id)[-1])
     assert bot.rows("SELECT COUNT(*) FROM outbox") == [(0,)]
 
 

@@ -9,8 +9,8 @@ LUNCH = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
 
 async def post_poll(bot, chat, text=LUNCH, user=MEGAN):
     await bot.say(chat, user, text)
-    posts = bot.connector.calls_of("POST")
-    assert posts, "the bot sent nothing"
+    posts = [c for c in bot.connector.calls_of("POST") if c.body.get("attachments")]
+    assert posts, "the bot sent no card"
     return posts[-1].activity_id
 
 
@@ -79,12 +79,12 @@ async def test_creation_form_posts_a_multiple_choice_poll_and_becomes_a_confirma
     inputs = {"question": "Which days work?", "options": "Mon\nTue\n\nWed\n", "choice_mode": "multiple"}
     await bot.press(chat, MEGAN, form_id, submit, inputs)
 
-    messages = bot.connector.messages(chat.id)
-    assert len(messages) == 2
+    form_message, poll_message, quick_replies = bot.connector.messages(chat.id)
     confirmation = card_of(bot, chat, form_id)
     assert cards.texts(confirmation) == ["✅ Poll posted", "Which days work?"]
     assert cards.buttons(confirmation) == {}
-    poll_id = bot.connector.calls_of("POST")[-1].activity_id
+    assert [a["title"] for a in quick_replies["suggestedActions"]["actions"]] == ["Mon", "Tue", "Wed"]
+    poll_id = bot.connector.calls_of("POST")[1].activity_id
     poll = card_of(bot, chat, poll_id)
     assert list(cards.vote_buttons(poll)) == ["Mon", "Tue", "Wed"]
     assert bot.rows("SELECT multiple_choice FROM polls") == [(1,)]
@@ -142,7 +142,7 @@ async def test_only_the_creator_closes_and_reopens(bot):
     closed = card_of(bot, chat, card_id)
     assert bot.rows("SELECT status FROM polls") == [("closed",)]
     assert cards.vote_buttons(closed) == {}
-    assert list(cards.buttons(closed)) == ["Reopen poll"]
+    assert list(cards.buttons(closed)) == ["Reopen poll", "Yes, delete it"]
     assert cards.highlighted(closed) == ["Sushi"]
     assert cards.option_counts(closed)["Sushi"] == "1 vote · 100%"
 
@@ -236,7 +236,7 @@ async def test_commands_ignore_case_and_the_bot_mention_and_unknown_text_gets_he
     assert bot.rows("SELECT question FROM polls") == [("Tea or coffee?",)]
 
     await bot.say(chat, MEGAN, "what can you do?")
-    assert bot.connector.texts(chat.id)[-1].startswith("I run live polls.")
+    assert "Live polls and approvals, right in this chat" in cards.texts(bot.connector.cards(chat.id)[-1])
 
 
 async def test_user_text_is_shown_literally(bot):

@@ -50,10 +50,10 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(tmp_path):
     store = await Store.open(str(tmp_path / "db.sqlite3"))
 
     def half_done(uow):
-        uow.activities.first_time("a1")
+        uow.activities.first_time("a1", "c1")
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         await store.run(half_done)
-    assert await store.run(lambda uow: uow.activities.first_time("a1")) is True
+    assert await store.run(lambda uow: uow.activities.first_time("a1", "c1")) is True
     await store.close()

@@ -50,6 +50,7 @@ class Approval:
     approvers: tuple[Approver, ...]
     due_at: str | None = None
     created_at: str = ""
+    closed_reason: str = ""  # '' or 'channel_deleted' (closed by the bot, reopened on restore)
 
     @property
     def pending(self) -> bool:

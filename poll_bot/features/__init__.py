@@ -1,16 +1,17 @@
 """Feature modules. Each owns a Router; a button press is handled in the
-module whose router registers its verb (e.g. `poll.vote` in polls.py)."""
+module whose router registers its verb (e.g. `poll.vote` in polls.py), and a
+Teams event in the module that registers its name (lifecycle.py, reactions.py)."""
 from __future__ import annotations
 
 from ..router import Router
-from . import approvals, help, polls
+from . import approvals, lifecycle, polls, prompts, reactions
 
-CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS}
+CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS, **prompts.CARD_RENDERERS}
 FOLLOWUPS = {**approvals.FOLLOWUPS}
 
 
 def build_router() -> Router:
     root = Router()
-    for feature in (help, polls, approvals):
+    for feature in (prompts, polls, approvals, lifecycle, reactions):
         root.include(feature.router)
     return root

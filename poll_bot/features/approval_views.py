@@ -24,6 +24,9 @@ EVENTS = {
     "cancelled": "cancelled the request",
     "expired": "marked the request expired (due date passed)",
     "reminded": "reminded {detail}",
+    "closed": "closed the request: {detail}",
+    "reopened": "reopened the request: {detail}",
+    "approver_left": "told the requester that {detail} left the conversation",
 }
 
 
@@ -76,6 +79,8 @@ class ApprovalView:
 
 def approval_view(approval: Approval, history: list[ApprovalEvent], members: list[Person]) -> ApprovalView:
     status_line, color, outcome = STATUS[approval.status]
+    if approval.closed_reason == "channel_deleted":
+        outcome = "Closed because its channel was deleted. It reopens if the channel is restored."
     current = {a.id for a in rules.current_turn(approval)}
     taken = {a.id for a in approval.approvers} | {approval.requester.id}
     return ApprovalView(

@@ -20,7 +20,7 @@ from ..router import Router
 from ..store import UnitOfWork
 from ..store.db import utc_now
 from ..store.models import Card
-from ..turn import Turn, text_message
+from ..turn import Turn, text_message, with_suggestions
 from .approval_views import approval_form_view, approval_view, summary_text
 from .forms import open_form, submit_form
 
@@ -34,6 +34,7 @@ _TARGET = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
 # Creating a request --------------------------------------------------------
 
 @router.command("approval")
+@router.command("new approval")
 async def approval_command(turn: Turn, args: str) -> None:
     await turn.run_once(_approval_command, args)
 
@@ -246,30 +247,73 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(prompt, ["Approve", "Reject", "Details"]))
 
 
-def with_suggestions(text: str, titles: list[str]) -> dict[str, Any]:
-    """A text message with imBack quick replies; value equals title (some clients send the title)."""
-    return {**text_message(text),
-            "suggestedActions": {"actions": [{"type": "imBack", "title": t, "value": t} for t in titles[:6]]}}
-
-
-def _tell_requester(uow: UnitOfWork, approval: Approval) -> None:
+def _tell_requester(uow: UnitOfWork, approval: Approval, kind: str = "approval_outcome", **extra: str) -> None:
+    """A notification in the requester's 1:1 chat (opened first if the bot has none yet)."""
+    then = {"kind": kind, "approval": approval.id, **extra}
     chat = uow.people.personal_chat(approval.requester.id)
     if chat:
-        tell_outcome(uow, chat, {"approval": approval.id})
+        FOLLOWUPS[kind](uow, chat, then)
     else:
         uow.outbox.enqueue(approval.conversation_id, "open_personal_chat", body={
-            "user_id": approval.requester.id, "then": {"kind": "approval_outcome", "approval": approval.id}})
+            "user_id": approval.requester.id, "then": then})
 
 
 def tell_outcome(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     approval = uow.approvals.get(then["approval"])
+    if approval is None:
+        return
     rejected = [a for a in approval.approvers if a.decision == "rejected"]
     text = f"Your request “{approval.title}” was {approval.status}."
-    if rejected:
+    if approval.closed_reason == "channel_deleted":
+        text = f"Your request “{approval.title}” was closed because its channel was deleted."
+    elif rejected:
         text += f" {rejected[0].name} rejected it: {rejected[0].comment}"
-    uow.outbox.enqueue(chat_id, "send_message", body={
-        **text_message(text), "summary": f"Request {approval.status}: {approval.title}",
-        "channelData": {"notification": {"alert": True}}})
+    _alert(uow, chat_id, approval, text, f"Request {approval.status}: {approval.title}")
+
+
+def tell_approver_left(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
+    approval = uow.approvals.get(then["approval"])
+    if approval is None or not approval.pending:
+        return
+    text = (f"{then['name']} left {then['place']} but still has to decide on your request “{approval.title}”. "
+            "Reassign their turn from the request card, or cancel the request.")
+    _alert(uow, chat_id, approval, text, f"An approver left: {approval.title}")
+
+
+def _alert(uow: UnitOfWork, chat_id: str, approval: Approval, text: str, summary: str) -> None:
+    # Tied to the request's own card, so erasing the request's conversation removes it too.
+    home = [c for c in uow.cards.for_subject("approval", approval.id) if c.conversation_id == approval.conversation_id]
+    uow.outbox.enqueue(chat_id, "send_message", card_id=home[0].id if home else None, body={
+        **text_message(text), "summary": summary, "channelData": {"notification": {"alert": True}}})
+
+
+# When the request's channel or its people change ------------------------------------
+
+def close_for_deleted_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
+    for approval_id in uow.approvals.in_conversations(conversation_ids, "pending"):
+        before = uow.approvals.get(approval_id)
+        uow.approvals.set_status(approval_id, "cancelled", reason="channel_deleted")
+        uow.approvals.log(approval_id, BOT, "closed", "The channel was deleted.")
+        _after_change(uow, before, uow.approvals.get(approval_id))
+
+
+def reopen_for_restored_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
+    for approval_id in uow.approvals.in_conversations(conversation_ids, "cancelled", "channel_deleted"):
+        before = uow.approvals.get(approval_id)
+        uow.approvals.set_status(approval_id, "pending")
+        uow.approvals.log(approval_id, BOT, "reopened", "The channel was restored.")
+        _after_change(uow, before, uow.approvals.get(approval_id))
+
+
+def approver_left(uow: UnitOfWork, conversation_ids: list[str], user_id: str, place: str) -> None:
+    """Someone left the conversations of these requests while still due to decide: tell each requester."""
+    for approval_id in uow.approvals.in_conversations(conversation_ids, "pending"):
+        approval = uow.approvals.get(approval_id)
+        approver = approval.approver(user_id)
+        if approver is None or approver.decision is not None:
+            continue
+        uow.approvals.log(approval_id, BOT, "approver_left", approver.name)
+        _tell_requester(uow, approval, "approver_left", name=approver.name, place=place)
 
 
 @router.command("approve")
@@ -385,4 +429,4 @@ def render_approval_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
 
 
 CARD_RENDERERS = {"approval": render_approval, "approval_form": render_approval_form}
-FOLLOWUPS = {"approval_copy": send_copy, "approval_outcome": tell_outcome}
+FOLLOWUPS = {"approval_copy": send_copy, "approval_outcome": tell_outcome, "approver_left": tell_approver_left}

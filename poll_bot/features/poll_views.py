@@ -42,6 +42,7 @@ class PollView:
     status_line: str
     manage_title: str
     manage_payload: dict[str, Any]
+    delete_payload: dict[str, Any]
 
 
 def _plural(n: int, word: str) -> str:
@@ -78,6 +79,7 @@ def poll_view(poll: Poll, results: PollResults) -> PollView:
         status_line=_status(poll),
         manage_title="Close poll" if poll.is_open else "Reopen poll",
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
+        delete_payload=payloads.make("poll.delete", poll=poll.id),
     )
 
 
@@ -97,6 +99,8 @@ def _summary(poll: Poll, voters: int, leader_count: int) -> str:
 
 
 def _status(poll: Poll) -> str:
+    if poll.closed_reason == "channel_deleted":
+        return "Closed because its channel was deleted. It reopens if the channel is restored."
     if not poll.is_open:
         return "This poll is closed. Its creator can reopen it."
     if poll.multiple_choice:

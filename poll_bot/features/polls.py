@@ -1,4 +1,6 @@
-"""Polls: the `poll` command, the creation form, votes, close and reopen.
+"""Polls: the `poll` command, the creation form, votes (on the card or by a
+quick reply in a 1:1 chat), close, reopen and delete, and what happens when
+the user edits or deletes the `poll ...` message that created a poll.
 
 Each handler runs one transaction script (a plain function of the unit of
 work) through `turn.run_once`, which also drops redelivered activities.
@@ -13,16 +15,18 @@ from ..payloads import PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
-from ..turn import Turn
+from ..turn import MessageEvent, Turn, with_suggestions
 from .forms import open_form, submit_form
 from .poll_views import poll_form_view, poll_view
 
 router = Router()
 
 EXAMPLE = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
+MAX_QUICK_REPLIES = 6  # Teams shows at most six suggested actions
 
 
 @router.command("poll")
+@router.command("new poll")
 async def poll_command(turn: Turn, args: str) -> None:
     await turn.run_once(_poll_command, args)
 
@@ -36,7 +40,7 @@ def _poll_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
     except rules.PollInputError as error:
         turn.reply(uow, f"I couldn't create that poll. {error}\nExample: {EXAMPLE}")
         return
-    _post_poll(uow, turn, draft)
+    _post_poll(uow, turn, draft, command_message_id=turn.activity_id or None)
 
 
 @router.action("poll.create", PollFormSubmit)
@@ -52,14 +56,46 @@ def _submit_form(uow: UnitOfWork, turn: Turn, submitted: PollFormSubmit) -> None
     submit_form(uow, turn, submitted, "poll_form", "poll", post)
 
 
-def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft) -> int:
+def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft, command_message_id: str | None = None) -> int:
     poll_id = uow.polls.create(
         turn.conversation.id, turn.user.id, turn.user.name, draft.question, list(draft.options),
-        draft.multiple_choice,
+        draft.multiple_choice, command_message_id,
     )
     card_id = uow.cards.create(turn.conversation.id, "poll", subject_id=poll_id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
+    if turn.conversation.conversation_type == "personal":
+        _offer_options(uow, uow.polls.get(poll_id), card_id)
     return poll_id
+
+
+def _offer_options(uow: UnitOfWork, poll: Poll, card_id: int) -> None:
+    """In a 1:1 chat, a poll's options also come as quick replies on a text under the card."""
+    if len(poll.options) > MAX_QUICK_REPLIES:
+        return
+    uow.polls.offer(poll.conversation_id, poll.id)
+    labels = [o.label for o in poll.options]
+    uow.outbox.enqueue(poll.conversation_id, "send_message", card_id=card_id,
+                       body=with_suggestions(f"Tap an option to vote: {poll.question}", labels))
+
+
+@router.before_commands
+async def vote_by_quick_reply(turn: Turn, text: str) -> bool:
+    """A tapped quick reply arrives as the option's text; it votes like the card's button."""
+    if turn.conversation.conversation_type != "personal" or not text:
+        return False
+    pressed = await turn.store.run(_offered_option, turn.conversation.id, text)
+    if pressed is None:
+        return False
+    await turn.run_once(_vote, pressed)
+    return True
+
+
+def _offered_option(uow: UnitOfWork, conversation_id: str, text: str) -> PollVote | None:
+    poll = uow.polls.offered(conversation_id)
+    if poll is None or not poll.is_open:
+        return None
+    chosen = next((o for o in poll.options if o.label.casefold() == text.strip().casefold()), None)
+    return PollVote(poll=poll.id, option=chosen.position) if chosen else None
 
 
 @router.action("poll.vote", PollVote)
@@ -69,6 +105,8 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
 
 def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
     poll = uow.polls.get(pressed.poll)
+    if _read_only(uow, poll):
+        return  # its team is archived or its channel deleted: Teams shows nothing we could say there
     problem = _vote_problem(turn, poll, pressed.option)
     if problem:
         turn.reply(uow, problem)
@@ -85,6 +123,8 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
 def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
     if poll is None or not turn.same_thread(poll.conversation_id):
         return "That poll isn't in this conversation, so nothing was changed."
+    if poll.withdrawn:
+        return "This poll was withdrawn, so your vote was not recorded."
     if not poll.is_open:
         return "This poll is closed, so your vote was not recorded."
     if not poll.has_option(option):
@@ -116,6 +156,114 @@ def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     _refresh_poll_cards(uow, poll.id)
 
 
+def _read_only(uow: UnitOfWork, poll: Poll | None) -> bool:
+    conversation = uow.conversations.get(poll.conversation_id) if poll else None
+    return conversation is not None and bool(conversation.suspended)
+
+
+@router.action("poll.delete", PollRef)
+async def delete(turn: Turn, ref: PollRef) -> None:
+    await turn.run_once(_delete, ref.poll)
+
+
+def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    """The creator confirmed on the card: remove its messages from Teams and the poll from the store."""
+    poll = uow.polls.get(poll_id)
+    if poll is None or not turn.same_thread(poll.conversation_id):
+        turn.reply(uow, "That poll isn't in this conversation, so nothing was changed.")
+        return
+    if not rules.may_manage(poll.creator_id, turn.user.id):
+        turn.reply(uow, f"Only {poll.creator_name}, who created this poll, can delete it.")
+        return
+    cards = uow.cards.for_subject("poll", poll.id)
+    remove_messages(uow, cards)
+    for card in cards:
+        uow.cards.delete(card.id)
+    uow.polls.delete(poll.id)
+
+
+def remove_messages(uow: UnitOfWork, cards: list[Card]) -> None:
+    """Delete these cards' messages in Teams, and the texts sent with them (their quick replies)."""
+    for card in cards:
+        if card.activity_id:
+            uow.outbox.enqueue(card.conversation_id, "delete_message", body={"activity_id": card.activity_id})
+            uow.cards.set_activity_id(card.id, None)
+    for sent in uow.messages.sent_with_cards([c.id for c in cards]):
+        uow.outbox.enqueue(sent.conversation_id, "delete_message", body={"activity_id": sent.activity_id})
+
+
+# The user edits or deletes the `poll ...` message (personal chats only, seed 000) ---------
+
+NOT_EDITABLE = "People have already voted, so I kept the poll as it was. To change it, close it and post a new one."
+
+
+@router.event("editMessage")
+async def command_edited(turn: Turn, edited: MessageEvent) -> None:
+    await turn.store.run(_edit, turn, edited)
+
+
+def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
+    poll = uow.polls.by_command_message(turn.conversation.id, edited.message_id)
+    if poll is None or poll.withdrawn:
+        return  # not a message that created a poll
+    word, _, args = edited.text.partition(" ")
+    if word.casefold() != "poll":
+        turn.reply(uow, "Your edited message isn't a poll any more, so I kept the poll as it was.")
+        return
+    if not poll.is_open:
+        turn.reply(uow, "That poll is closed, so I kept it as it was.")
+        return
+    if uow.polls.results(poll.id).voters:
+        turn.reply(uow, NOT_EDITABLE)
+        return
+    try:
+        draft = rules.draft_from_command(args)
+    except rules.PollInputError as error:
+        turn.reply(uow, f"I couldn't apply your edit, so I kept the poll as it was. {error}")
+        return
+    if (draft.question, draft.options) == (poll.question, tuple(o.label for o in poll.options)):
+        return  # the same edit delivered twice, or an edit that changed nothing we show
+    uow.polls.replace_draft(poll.id, draft.question, list(draft.options))
+    _refresh_poll_cards(uow, poll.id)
+    _offer_again(uow, poll.id)
+
+
+@router.event("softDeleteMessage")
+async def command_deleted(turn: Turn, deleted: MessageEvent) -> None:
+    await turn.store.run(_withdraw, turn, deleted)
+
+
+def _withdraw(uow: UnitOfWork, turn: Turn, deleted: MessageEvent) -> None:
+    poll = uow.polls.by_command_message(turn.conversation.id, deleted.message_id)
+    if poll is None or poll.withdrawn:
+        return
+    uow.polls.set_withdrawn(poll.id, True)
+    remove_messages(uow, uow.cards.for_subject("poll", poll.id))
+
+
+@router.event("undeleteMessage")
+async def command_undeleted(turn: Turn, restored: MessageEvent) -> None:
+    await turn.store.run(_restore, turn, restored)
+
+
+def _restore(uow: UnitOfWork, turn: Turn, restored: MessageEvent) -> None:
+    poll = uow.polls.by_command_message(turn.conversation.id, restored.message_id)
+    if poll is None or not poll.withdrawn:
+        return
+    uow.polls.set_withdrawn(poll.id, False)
+    for card in uow.cards.for_subject("poll", poll.id):
+        uow.outbox.enqueue(card.conversation_id, "send_card", card_id=card.id)
+    _offer_again(uow, poll.id)
+
+
+def _offer_again(uow: UnitOfWork, poll_id: int) -> None:
+    poll = uow.polls.get(poll_id)
+    for card in uow.cards.for_subject("poll", poll_id):
+        conversation = uow.conversations.get(card.conversation_id)
+        if conversation and conversation.conversation_type == "personal" and poll.is_open:
+            _offer_options(uow, poll, card.id)
+
+
 def _refresh_poll_cards(uow: UnitOfWork, poll_id: int) -> None:
     """Queue an update of every card showing this poll; the pipeline renders it when it sends."""
     for card in uow.cards.for_subject("poll", poll_id):
@@ -124,7 +272,7 @@ def _refresh_poll_cards(uow: UnitOfWork, poll_id: int) -> None:
 
 def render_poll_card(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
     poll = uow.polls.get(card.subject_id)
-    if poll is None:
+    if poll is None or poll.withdrawn:
         return None
     return render_card("poll", poll=poll_view(poll, uow.polls.results(poll.id)))
 
@@ -134,3 +282,16 @@ def render_poll_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
 
 
 CARD_RENDERERS = {"poll": render_poll_card, "poll_form": render_poll_form}
+
+
+def close_for_deleted_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
+    for poll_id in uow.polls.open_in(conversation_ids):
+        uow.polls.set_status(poll_id, "closed", reason="channel_deleted")
+        _refresh_poll_cards(uow, poll_id)
+
+
+def reopen_for_restored_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
+    """Reopen only the polls the channel's deletion closed, not those their creator closed."""
+    for poll_id in uow.polls.closed_for("channel_deleted", conversation_ids):
+        uow.polls.set_status(poll_id, "open")
+        _refresh_poll_cards(uow, poll_id)

@@ -95,7 +95,7 @@ class Pipeline:
         while True:
             self._dirty.discard(conversation_id)
             job, conversation = await self._store.run(_head, conversation_id)
-            if job is None or conversation is None or not conversation.active:
+            if job is None or conversation is None or not conversation.active or conversation.suspended:
                 if conversation_id in self._dirty:
                     continue
                 return
@@ -191,10 +191,15 @@ class Pipeline:
 
     def _settle(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation,
                 result: ConnectorResult, decision: Decision) -> None:
+        if uow.conversations.get(conversation.id) is None:
+            return  # erased meanwhile (the bot was uninstalled): nothing to record
         if decision.action is Action.DONE:
             uow.outbox.finish(job.id)
             if job.kind == "send_card":
                 _remember_card_id(uow, job, result)
+            elif job.kind == "send_message" and result.activity_id:
+                card_id = job.card_id if job.card_id and uow.cards.get(job.card_id) else None
+                uow.messages.record_sent(conversation.id, result.activity_id, card_id, job.body.get("text", ""))
             elif job.kind == "fetch_members":
                 uow.people.replace_members(conversation.id, [
                     (m["id"], m.get("name") or m.get("givenName") or "Someone", m.get("aadObjectId") or "")

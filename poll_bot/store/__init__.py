@@ -17,6 +17,7 @@ from .approvals import ApprovalStore
 from .cards import CardStore
 from .conversations import ConversationStore
 from .db import Database
+from .messages import MessageStore
 from .models import Conversation
 from .outbox import OutboxStore
 from .people import PeopleStore
@@ -34,6 +35,7 @@ class UnitOfWork:
     activities: ActivityLog
     approvals: ApprovalStore
     people: PeopleStore
+    messages: MessageStore
 
 
 class Store:
@@ -67,6 +69,7 @@ class Store:
                 activities=ActivityLog(conn),
                 approvals=ApprovalStore(conn),
                 people=PeopleStore(conn),
+                messages=MessageStore(conn),
             )
             return work(uow, *args)
 

@@ -12,20 +12,20 @@ class ActivityLog:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
 
-    def first_time(self, key: str) -> bool:
+    def first_time(self, key: str, conversation_id: str) -> bool:
         cur = self._conn.execute(
-            "INSERT OR IGNORE INTO processed_activities (activity_key, received_at) VALUES (?, ?)",
-            (key, utc_now()),
+            "INSERT OR IGNORE INTO processed_activities (activity_key, received_at, conversation_id) VALUES (?, ?, ?)",
+            (key, utc_now(), conversation_id),
         )
         return cur.rowcount == 1
 
-    def first_press(self, user_id: str, press: str, now: float, window: float) -> bool:
+    def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
         """False when the user pressed the same button less than `window` seconds ago."""
         row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
                         (user_id, press))
         self._conn.execute(
-            "INSERT OR REPLACE INTO recent_presses (user_id, press, pressed_at) VALUES (?, ?, ?)",
-            (user_id, press, now),
+            "INSERT OR REPLACE INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)",
+            (user_id, press, now, conversation_id),
         )
         return row is None or now - row["pressed_at"] >= window
 

@@ -54,7 +54,7 @@ class ApprovalStore:
             details=row["details"], policy=row["policy"], quorum=row["quorum"], status=row["status"],
             approvers=tuple(Approver(a["position"], a["user_id"], a["name"], a["decision"], a["comment"],
                                      a["decided_at"]) for a in approvers),
-            due_at=row["due_at"], created_at=row["created_at"],
+            due_at=row["due_at"], created_at=row["created_at"], closed_reason=row["closed_reason"],
         )
 
     def save_decisions(self, approval: Approval) -> None:
@@ -66,10 +66,10 @@ class ApprovalStore:
         )
         self.set_status(approval.id, approval.status)
 
-    def set_status(self, approval_id: int, status: str) -> None:
+    def set_status(self, approval_id: int, status: str, reason: str = "") -> None:
         closed_at = None if status == "pending" else utc_now()
-        self._conn.execute("UPDATE approvals SET status = ?, closed_at = ? WHERE id = ?",
-                           (status, closed_at, approval_id))
+        self._conn.execute("UPDATE approvals SET status = ?, closed_at = ?, closed_reason = ? WHERE id = ?",
+                           (status, closed_at, reason, approval_id))
 
     def reassign(self, approval_id: int, from_user: str, to: Person) -> None:
         self._conn.execute(
@@ -130,5 +130,20 @@ class ApprovalStore:
         rows = self._conn.execute(
             "SELECT id FROM approvals WHERE status = 'pending' AND due_at IS NOT NULL AND due_at <= ? ORDER BY id",
             (now,),
+        ).fetchall()
+        return [r["id"] for r in rows]
+
+    def requested_pending(self, user_id: str) -> list[Approval]:
+        rows = self._conn.execute(
+            "SELECT id FROM approvals WHERE requester_id = ? AND status = 'pending' ORDER BY id DESC", (user_id,)
+        ).fetchall()
+        return [self.get(r["id"]) for r in rows]
+
+    def in_conversations(self, conversation_ids: list[str], status: str, reason: str = "") -> list[int]:
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(
+            f"""SELECT id FROM approvals WHERE status = ? AND closed_reason = ? AND conversation_id IN ({marks})
+                ORDER BY id""",
+            (status, reason, *conversation_ids),
         ).fetchall()
         return [r["id"] for r in rows]

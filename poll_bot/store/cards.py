@@ -36,3 +36,28 @@ class CardStore:
 
     def set_activity_id(self, card_id: int, activity_id: str | None) -> None:
         self._conn.execute("UPDATE cards SET activity_id = ? WHERE id = ?", (activity_id, card_id))
+
+    def by_activity(self, conversation_id: str, activity_id: str) -> Card | None:
+        row = fetch_one(self._conn, "SELECT * FROM cards WHERE conversation_id = ? AND activity_id = ?",
+                        (conversation_id, activity_id))
+        return Card.from_row(row) if row else None
+
+    def delete(self, card_id: int) -> None:
+        self._conn.execute("DELETE FROM cards WHERE id = ?", (card_id,))
+
+    def showing_subjects_of(self, conversation_ids: list[str]) -> list[Card]:
+        """Cards in other conversations (1:1 copies) that show polls or requests of these conversations."""
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(
+            f"""SELECT * FROM cards WHERE conversation_id NOT IN ({marks}) AND (
+                    (kind = 'poll' AND subject_id IN (SELECT id FROM polls WHERE conversation_id IN ({marks})))
+                 OR (kind = 'approval' AND subject_id IN
+                        (SELECT id FROM approvals WHERE conversation_id IN ({marks}))))""",
+            conversation_ids * 3,
+        ).fetchall()
+        return [Card.from_row(r) for r in rows]
+
+    def in_conversations(self, conversation_ids: list[str]) -> list[Card]:
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(f"SELECT * FROM cards WHERE conversation_id IN ({marks})", conversation_ids)
+        return [Card.from_row(r) for r in rows]

@@ -6,6 +6,10 @@ from .db import fetch_one, utc_now
 from .models import Conversation
 
 
+def _marks(ids: list[str]) -> str:
+    return ",".join("?" * len(ids))
+
+
 class ConversationStore:
     def __init__(self, conn: sqlite3.Connection, known: dict[str, Conversation]):
         self._conn = conn
@@ -16,8 +20,9 @@ class ConversationStore:
         self._conn.execute(
             """
             INSERT INTO conversations
-                (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, bot_id, active, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, bot_id,
+                 team_name, channel_name, active, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT (id) DO UPDATE SET
                 service_url = excluded.service_url,
                 tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE tenant_id END,
@@ -25,11 +30,13 @@ class ConversationStore:
                 team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE team_id END,
                 channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE channel_id END,
                 bot_id = CASE WHEN excluded.bot_id != '' THEN excluded.bot_id ELSE bot_id END,
+                team_name = CASE WHEN excluded.team_name != '' THEN excluded.team_name ELSE team_name END,
+                channel_name = CASE WHEN excluded.channel_name != '' THEN excluded.channel_name ELSE channel_name END,
                 active = CASE WHEN ? THEN 1 ELSE active END,
                 updated_at = excluded.updated_at
             """,
-            (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name,
-             conv.team_id, conv.channel_id, conv.bot_id, utc_now(), reactivate),
+            (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name, conv.team_id,
+             conv.channel_id, conv.bot_id, conv.team_name, conv.channel_name, utc_now(), reactivate),
         )
 
     def get(self, conversation_id: str) -> Conversation | None:
@@ -39,7 +46,8 @@ class ConversationStore:
         return Conversation(
             id=row["id"], conversation_type=row["conversation_type"], tenant_id=row["tenant_id"],
             service_url=row["service_url"], name=row["name"], team_id=row["team_id"],
-            channel_id=row["channel_id"], bot_id=row["bot_id"], active=bool(row["active"]),
+            channel_id=row["channel_id"], bot_id=row["bot_id"], team_name=row["team_name"],
+            channel_name=row["channel_name"], active=bool(row["active"]), suspended=row["suspended"],
         )
 
     def set_active(self, conversation_id: str, active: bool) -> None:
@@ -55,3 +63,64 @@ class ConversationStore:
             "UPDATE conversations SET service_url = ?, updated_at = ? WHERE id = ?",
             (service_url, utc_now(), conversation_id),
         )
+
+    # Scopes: a team's every channel thread, one channel's threads, or one chat --------
+
+    def of_team(self, team_id: str) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT id FROM conversations WHERE team_id = ?", (team_id,))]
+
+    def of_channel(self, channel_id: str) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT id FROM conversations WHERE channel_id = ?", (channel_id,))]
+
+    def of_chat(self, conversation_id: str) -> list[str]:
+        """The chat and its reply threads (`id;messageid=...`)."""
+        root = conversation_id.split(";", 1)[0]
+        rows = self._conn.execute("SELECT id FROM conversations WHERE id = ? OR id LIKE ? ESCAPE '\\'",
+                                  (root, _like_prefix(root + ";")))
+        return [r[0] for r in rows]
+
+    def suspend(self, ids: list[str], reason: str) -> None:
+        self._known.clear()
+        self._conn.execute(f"UPDATE conversations SET suspended = ? WHERE id IN ({_marks(ids)})", (reason, *ids))
+
+    def resume(self, ids: list[str], reason: str) -> list[str]:
+        """End the hold on these conversations if it was for `reason`; the ones resumed."""
+        self._known.clear()
+        rows = self._conn.execute(
+            f"UPDATE conversations SET suspended = '' WHERE suspended = ? AND id IN ({_marks(ids)}) RETURNING id",
+            (reason, *ids),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def rename_team(self, team_id: str, name: str) -> None:
+        self._known.clear()
+        self._conn.execute("UPDATE conversations SET team_name = ? WHERE team_id = ?", (name, team_id))
+
+    def rename_channel(self, channel_id: str, name: str) -> None:
+        self._known.clear()
+        self._conn.execute("UPDATE conversations SET channel_name = ? WHERE channel_id = ?", (name, channel_id))
+
+    def erase(self, ids: list[str]) -> None:
+        """Delete the conversations and, through foreign keys, everything stored for them."""
+        for conversation_id in ids:
+            self._known.pop(conversation_id, None)
+        marks = _marks(ids)
+        self._conn.execute(f"DELETE FROM processed_activities WHERE conversation_id IN ({marks})", ids)
+        self._conn.execute(f"DELETE FROM recent_presses WHERE conversation_id IN ({marks})", ids)
+        self._conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)
+
+    # Installations -------------------------------------------------------------------
+
+    def first_installation(self, scope_id: str) -> bool:
+        """Record the installation; False if it was already recorded (already welcomed)."""
+        cur = self._conn.execute("INSERT OR IGNORE INTO installations (scope_id, installed_at) VALUES (?, ?)",
+                                 (scope_id, utc_now()))
+        return cur.rowcount == 1
+
+    def forget_installation(self, scope_id: str) -> None:
+        self._conn.execute("DELETE FROM installations WHERE scope_id = ?", (scope_id,))
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

@@ -16,7 +16,10 @@ class Conversation:
     team_id: str = ""
     channel_id: str = ""
     bot_id: str = ""
+    team_name: str = ""
+    channel_name: str = ""
     active: bool = True
+    suspended: str = ""  # '' or why posting is on hold: 'team_archived', 'channel_deleted'
 
     @property
     def roster_id(self) -> str:
@@ -40,10 +43,12 @@ class Poll:
     multiple_choice: bool
     status: str
     options: tuple[PollOption, ...]
+    withdrawn: bool = False  # its command message was deleted: no card, no votes
+    closed_reason: str = ""  # '' (closed by a person) or 'channel_deleted'
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == "open" and not self.withdrawn
 
     def has_option(self, position: int) -> bool:
         return any(o.position == position for o in self.options)

@@ -25,6 +25,10 @@ class OutboxStore:
         )
         self._touched.add(conversation_id)
 
+    def wake(self, conversation_id: str) -> None:
+        """Have the conversation's lane look at its queue after commit (a hold on it ended)."""
+        self._touched.add(conversation_id)
+
     def head(self, conversation_id: str) -> OutboxJob | None:
         row = fetch_one(
             self._conn, "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0 ORDER BY id LIMIT 1",

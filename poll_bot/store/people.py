@@ -48,3 +48,25 @@ class PeopleStore:
             (conversation_id,),
         ).fetchall()
         return [Person(r["user_id"], r["name"]) for r in rows]
+
+    def with_roster(self, conversation_ids: list[str]) -> list[str]:
+        """Those of these conversations whose members the bot has read."""
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(
+            f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN ({marks})",
+            conversation_ids,
+        )
+        return [r[0] for r in rows]
+
+    def add_member(self, conversation_id: str, user_id: str, name: str, aad_object_id: str) -> None:
+        self._conn.execute(
+            """INSERT INTO conversation_members (conversation_id, user_id, name, aad_object_id) VALUES (?, ?, ?, ?)
+               ON CONFLICT (conversation_id, user_id) DO UPDATE SET
+                   name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END""",
+            (conversation_id, user_id, name, aad_object_id),
+        )
+
+    def remove_member(self, conversation_ids: list[str], user_id: str) -> None:
+        marks = ",".join("?" * len(conversation_ids))
+        self._conn.execute(f"DELETE FROM conversation_members WHERE user_id = ? AND conversation_id IN ({marks})",
+                           (user_id, *conversation_ids))

@@ -1,29 +1,44 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from .db import fetch_one, utc_now
 from .models import Poll, PollOption, PollResults
+
+
+@dataclass(frozen=True)
+class PollListing:
+    """One line of "My open polls"."""
+    poll_id: int
+    question: str
+    conversation_id: str
+    voters: int
+    mine: bool  # created by the user (else the user voted in it)
 
 
 class PollStore:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
 
-    def create(self, conversation_id: str, creator_id: str, creator_name: str,
-               question: str, options: list[str], multiple_choice: bool) -> int:
+    def create(self, conversation_id: str, creator_id: str, creator_name: str, question: str,
+               options: list[str], multiple_choice: bool, command_message_id: str | None = None) -> int:
         cur = self._conn.execute(
             """INSERT INTO polls (conversation_id, creator_id, creator_name, question,
-                                  multiple_choice, status, created_at)
-               VALUES (?, ?, ?, ?, ?, 'open', ?)""",
-            (conversation_id, creator_id, creator_name, question, int(multiple_choice), utc_now()),
+                                  multiple_choice, status, created_at, command_message_id)
+               VALUES (?, ?, ?, ?, ?, 'open', ?, ?)""",
+            (conversation_id, creator_id, creator_name, question, int(multiple_choice), utc_now(),
+             command_message_id),
         )
         poll_id = cur.lastrowid
+        self._insert_options(poll_id, options)
+        return poll_id
+
+    def _insert_options(self, poll_id: int, options: list[str]) -> None:
         self._conn.executemany(
             "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
             [(poll_id, position, label) for position, label in enumerate(options)],
         )
-        return poll_id
 
     def get(self, poll_id: int) -> Poll | None:
         rows = self._conn.execute(
@@ -39,7 +54,13 @@ class PollStore:
             creator_name=row["creator_name"], question=row["question"],
             multiple_choice=bool(row["multiple_choice"]), status=row["status"],
             options=tuple(PollOption(r["position"], r["label"]) for r in rows),
+            withdrawn=bool(row["withdrawn"]), closed_reason=row["closed_reason"],
         )
+
+    def by_command_message(self, conversation_id: str, message_id: str) -> Poll | None:
+        row = fetch_one(self._conn, "SELECT id FROM polls WHERE conversation_id = ? AND command_message_id = ?",
+                        (conversation_id, message_id))
+        return self.get(row["id"]) if row else None
 
     def results(self, poll_id: int) -> PollResults:
         rows = self._conn.execute(
@@ -66,6 +87,57 @@ class PollStore:
             "DELETE FROM votes WHERE poll_id = ? AND position = ? AND user_id = ?", (poll_id, position, user_id)
         )
 
-    def set_status(self, poll_id: int, status: str) -> None:
+    def set_status(self, poll_id: int, status: str, reason: str = "") -> None:
         closed_at = utc_now() if status == "closed" else None
-        self._conn.execute("UPDATE polls SET status = ?, closed_at = ? WHERE id = ?", (status, closed_at, poll_id))
+        self._conn.execute("UPDATE polls SET status = ?, closed_at = ?, closed_reason = ? WHERE id = ?",
+                           (status, closed_at, reason, poll_id))
+
+    def replace_draft(self, poll_id: int, question: str, options: list[str]) -> None:
+        """A new question and options for a poll nobody has voted in yet."""
+        self._conn.execute("UPDATE polls SET question = ? WHERE id = ?", (question, poll_id))
+        self._conn.execute("DELETE FROM poll_options WHERE poll_id = ?", (poll_id,))
+        self._insert_options(poll_id, options)
+
+    def set_withdrawn(self, poll_id: int, withdrawn: bool) -> None:
+        self._conn.execute("UPDATE polls SET withdrawn = ? WHERE id = ?", (int(withdrawn), poll_id))
+
+    def delete(self, poll_id: int) -> None:
+        self._conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+
+    def open_in(self, conversation_ids: list[str]) -> list[int]:
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(
+            f"SELECT id FROM polls WHERE status = 'open' AND conversation_id IN ({marks})", conversation_ids)
+        return [r[0] for r in rows]
+
+    def closed_for(self, reason: str, conversation_ids: list[str]) -> list[int]:
+        marks = ",".join("?" * len(conversation_ids))
+        rows = self._conn.execute(
+            f"SELECT id FROM polls WHERE status = 'closed' AND closed_reason = ? AND conversation_id IN ({marks})",
+            (reason, *conversation_ids))
+        return [r[0] for r in rows]
+
+    def open_for_user(self, user_id: str, limit: int = 10) -> list[PollListing]:
+        """Open polls the user created or voted in, newest first."""
+        rows = self._conn.execute(
+            """SELECT p.id, p.question, p.conversation_id, p.creator_id = ? AS mine,
+                      (SELECT COUNT(DISTINCT user_id) FROM votes v WHERE v.poll_id = p.id) AS voters
+               FROM polls p
+               WHERE p.status = 'open' AND p.withdrawn = 0
+                 AND (p.creator_id = ? OR EXISTS (SELECT 1 FROM votes v WHERE v.poll_id = p.id AND v.user_id = ?))
+               ORDER BY p.id DESC LIMIT ?""",
+            (user_id, user_id, user_id, limit),
+        ).fetchall()
+        return [PollListing(r["id"], r["question"], r["conversation_id"], r["voters"], bool(r["mine"])) for r in rows]
+
+    def offer(self, conversation_id: str, poll_id: int) -> None:
+        """Remember the poll whose options were just offered as quick replies in this 1:1 chat."""
+        self._conn.execute(
+            """INSERT INTO offered_polls (conversation_id, poll_id) VALUES (?, ?)
+               ON CONFLICT (conversation_id) DO UPDATE SET poll_id = excluded.poll_id""",
+            (conversation_id, poll_id),
+        )
+
+    def offered(self, conversation_id: str) -> Poll | None:
+        row = fetch_one(self._conn, "SELECT poll_id FROM offered_polls WHERE conversation_id = ?", (conversation_id,))
+        return self.get(row["poll_id"]) if row else None
