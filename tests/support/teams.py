@@ -56,10 +56,17 @@ def personal_chat(user: Person = MEGAN) -> Chat:
     return Chat(conversation, copy.deepcopy(_PERSONAL["channelData"]), mention_bot=False)
 
 
-def channel_thread(root_message_id: str = "1485983408511") -> Chat:
-    channel = _CHANNEL_DATA["channel"]["id"]
+TEAM = {"id": _CHANNEL_DATA["team"]["id"], "name": "Contoso Sales"}
+GENERAL = {"id": _CHANNEL_DATA["channel"]["id"], "name": "General"}  # a team's General channel has the team's id
+PLANNING = {"id": "19:planning-channel-0001@thread.skype", "name": "Planning"}
+
+
+def channel_thread(root_message_id: str = "1485983408511", channel: dict | None = None) -> Chat:
+    """A reply chain in a channel of TEAM (the General channel unless told)."""
+    channel = channel or GENERAL
     data = {k: v for k, v in copy.deepcopy(_CHANNEL_DATA).items() if k != "eventType"}
-    data["source"] = {"name": "message"}
+    data.update(source={"name": "message"}, team=dict(TEAM), channel=dict(channel))
+    channel = channel["id"]
     conversation = {"conversationType": "channel", "isGroup": True, "tenantId": TENANT,
                     "id": f"{channel};messageid={root_message_id}"}
     return Chat(conversation, data, mention_bot=True)
@@ -101,4 +108,92 @@ def submit(chat: Chat, user: Person, value: dict[str, Any], reply_to_id: str | N
     activity["entities"] = [e for e in activity["entities"] if e["type"] != "mention"]
     activity["value"] = value
     activity["replyToId"] = reply_to_id
+    return activity
+
+
+# Events (seeds 000, 001 and 004) ------------------------------------------------------
+
+def _event_from(seed_name: str, chat: Chat, user: Person, service_url: str, **changes: Any) -> dict[str, Any]:
+    """A seed's event payload moved into `chat`, from `user`."""
+    activity = seed(seed_name)
+    activity.update(serviceUrl=service_url, conversation=copy.deepcopy(chat.conversation), **changes)
+    activity["from"] = user.account()
+    activity["recipient"] = dict(BOT)
+    activity["channelData"] = {**copy.deepcopy(chat.channel_data), "eventType": activity["channelData"]["eventType"]}
+    activity["channelData"].pop("source", None)
+    return activity
+
+
+def edited(chat: Chat, user: Person, message_id: str, text: str, service_url: str) -> dict[str, Any]:
+    """Seed 000's editMessage; the seed omits the text, which Teams sends as the message's new text."""
+    return _event_from("seed000_editMessage.json", chat, user, service_url, id=message_id, text=text)
+
+
+def soft_deleted(chat: Chat, user: Person, message_id: str, service_url: str) -> dict[str, Any]:
+    return _event_from("seed000_softDeleteMessage.json", chat, user, service_url, id=message_id)
+
+
+def undeleted(chat: Chat, user: Person, message_id: str, text: str, service_url: str) -> dict[str, Any]:
+    return _event_from("seed000_undeleteMessage.json", chat, user, service_url, id=message_id, text=text)
+
+
+def read_receipt(chat: Chat, user: Person, last_read_id: str, service_url: str) -> dict[str, Any]:
+    activity = seed("seed001_read_receipt.json")
+    activity.update(serviceUrl=service_url, conversation=copy.deepcopy(chat.conversation),
+                    value={"lastReadMessageId": last_read_id}, recipient=dict(BOT))
+    activity["from"] = user.account()
+    return activity
+
+
+def _conversation_event(chat: Chat, user: Person, service_url: str, activity_type: str,
+                        event_type: str | None = None, **fields: Any) -> dict[str, Any]:
+    """Seed 004's events have no JSON in the seed: the message seed's envelope with the
+    documented type, eventType and fields (channelData.team/channel as in seed 001's example)."""
+    activity = message(chat, user, "", service_url)
+    for key in ("text", "textFormat", "attachments", "entities", "localTimestamp", "localTimezone", "locale"):
+        activity.pop(key, None)
+    activity["type"] = activity_type
+    activity["channelData"].pop("source", None)
+    if event_type:
+        activity["channelData"]["eventType"] = event_type
+    activity.update(fields)
+    return activity
+
+
+def installation(chat: Chat, user: Person, action: str, service_url: str) -> dict[str, Any]:
+    return _conversation_event(chat, user, service_url, "installationUpdate", action=action)
+
+
+def members_changed(chat: Chat, user: Person, service_url: str, added: tuple = (), removed: tuple = ()) -> dict[str, Any]:
+    """membersAdded / membersRemoved: Person values, or "bot" for the bot itself."""
+    def accounts(people):
+        return [dict(BOT) if p == "bot" else {"id": p.id, "aadObjectId": p.aad} for p in people]
+    in_team = "team" in chat.channel_data
+    event_type = ("teamMemberAdded" if added else "teamMemberRemoved") if in_team else None
+    fields = {"membersAdded": accounts(added)} if added else {"membersRemoved": accounts(removed)}
+    return _conversation_event(chat, user, service_url, "conversationUpdate", event_type, **fields)
+
+
+def team_event(chat: Chat, user: Person, event_type: str, service_url: str, team: dict | None = None,
+               channel: dict | None = None) -> dict[str, Any]:
+    """channelCreated/Deleted/Renamed/Restored and teamArchived/Deleted/Renamed/Restored/Unarchived.
+    Teams sends them in the team's General channel; channelData names the team and the channel."""
+    activity = _conversation_event(chat, user, service_url, "conversationUpdate", event_type)
+    activity["conversation"] = {"conversationType": "channel", "isGroup": True, "tenantId": TENANT,
+                                "id": GENERAL["id"]}
+    activity["channelData"]["team"] = dict(team or TEAM)
+    if channel is not None:
+        activity["channelData"]["channel"] = dict(channel)
+    else:
+        activity["channelData"].pop("channel", None)
+    return activity
+
+
+def reaction(chat: Chat, user: Person, reply_to_id: str, service_url: str, added: tuple = (),
+             removed: tuple = ()) -> dict[str, Any]:
+    activity = _conversation_event(chat, user, service_url, "messageReaction", replyToId=reply_to_id)
+    if added:
+        activity["reactionsAdded"] = [{"type": t} for t in added]
+    if removed:
+        activity["reactionsRemoved"] = [{"type": t} for t in removed]
     return activity
