@@ -244,7 +244,8 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     uow.approvals.add_copy(card_id, approval.id, then["user_id"])
     uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
     prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
-    uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(prompt, ["Approve", "Reject", "Details"]))
+    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id,
+                       body=with_suggestions(prompt, ["Approve", "Reject", "Details"]))
 
 
 def _tell_requester(uow: UnitOfWork, approval: Approval, kind: str = "approval_outcome", **extra: str) -> None:
@@ -389,7 +390,7 @@ def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
         if not any(a.id == copy.user_id for a in rules.current_turn(approval)):
             continue
         card = uow.cards.get(copy.card_id)
-        uow.outbox.enqueue(card.conversation_id, "send_message", body=with_suggestions(
+        uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
             f"Reminder: {approval.requester.name} is waiting for your decision on “{approval.title}”.",
             ["Approve", "Reject", "Details"]))
         uow.approvals.mark_reminded(copy.card_id)

@@ -95,7 +95,7 @@ class Pipeline:
         while True:
             self._dirty.discard(conversation_id)
             job, conversation = await self._store.run(_head, conversation_id)
-            if job is None or conversation is None or not conversation.active or conversation.suspended:
+            if job is None or conversation is None or not conversation.active:
                 if conversation_id in self._dirty:
                     continue
                 return
@@ -250,7 +250,12 @@ def _resume(uow: UnitOfWork) -> list[str]:
 
 
 def _head(uow: UnitOfWork, conversation_id: str) -> tuple[OutboxJob | None, Conversation | None]:
-    return uow.outbox.head(conversation_id), uow.conversations.get(conversation_id)
+    conversation = uow.conversations.get(conversation_id)
+    if conversation is not None and conversation.suspended:
+        # Nothing is posted into an archived team or a deleted channel; opening someone's
+        # 1:1 chat from there (to tell them something) still goes ahead.
+        return uow.outbox.head(conversation_id, ("open_personal_chat",)), conversation
+    return uow.outbox.head(conversation_id), conversation
 
 
 def _give_up_or_retry(uow: UnitOfWork, job: OutboxJob, give_up: bool, not_before: float) -> None:

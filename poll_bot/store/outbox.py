@@ -29,11 +29,12 @@ class OutboxStore:
         """Have the conversation's lane look at its queue after commit (a hold on it ended)."""
         self._touched.add(conversation_id)
 
-    def head(self, conversation_id: str) -> OutboxJob | None:
-        row = fetch_one(
-            self._conn, "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0 ORDER BY id LIMIT 1",
-            (conversation_id,),
-        )
+    def head(self, conversation_id: str, kinds: tuple[str, ...] | None = None) -> OutboxJob | None:
+        """The conversation's oldest queued job (of these kinds only, if given)."""
+        sql = "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0"
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+        row = fetch_one(self._conn, sql + " ORDER BY id LIMIT 1", (conversation_id, *(kinds or ())))
         if row is None:
             return None
         return OutboxJob(
