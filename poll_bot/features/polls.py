@@ -105,8 +105,8 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
 
 def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
     poll = uow.polls.get(pressed.poll)
-    if _read_only(uow, poll):
-        return  # its team is archived or its channel deleted: Teams shows nothing we could say there
+    if poll is not None and poll.read_only:
+        return  # its team is archived or its channel deleted: nothing can be said there
     problem = _vote_problem(turn, poll, pressed.option)
     if problem:
         turn.reply(uow, problem)
@@ -154,11 +154,6 @@ def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     if poll.status != status:
         uow.polls.set_status(poll.id, status)
     _refresh_poll_cards(uow, poll.id)
-
-
-def _read_only(uow: UnitOfWork, poll: Poll | None) -> bool:
-    conversation = uow.conversations.get(poll.conversation_id) if poll else None
-    return conversation is not None and bool(conversation.suspended)
 
 
 @router.action("poll.delete", PollRef)

@@ -45,6 +45,7 @@ class Poll:
     options: tuple[PollOption, ...]
     withdrawn: bool = False  # its command message was deleted: no card, no votes
     closed_reason: str = ""  # '' (closed by a person) or 'channel_deleted'
+    read_only: bool = False  # its conversation is on hold (archived team, deleted channel)
 
     @property
     def is_open(self) -> bool:

@@ -42,7 +42,8 @@ class PollStore:
 
     def get(self, poll_id: int) -> Poll | None:
         rows = self._conn.execute(
-            """SELECT p.*, o.position, o.label FROM polls p JOIN poll_options o ON o.poll_id = p.id
+            """SELECT p.*, o.position, o.label, c.suspended FROM polls p
+               JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
                WHERE p.id = ? ORDER BY o.position""",
             (poll_id,),
         ).fetchall()
@@ -55,6 +56,7 @@ class PollStore:
             multiple_choice=bool(row["multiple_choice"]), status=row["status"],
             options=tuple(PollOption(r["position"], r["label"]) for r in rows),
             withdrawn=bool(row["withdrawn"]), closed_reason=row["closed_reason"],
+            read_only=bool(row["suspended"]),
         )
 
     def by_command_message(self, conversation_id: str, message_id: str) -> Poll | None:
