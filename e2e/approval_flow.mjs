@@ -41,7 +41,7 @@ try {
   await page.getByText('Connected.', { exact: true }).first().waitFor();
   await requestFromMegan();
 
-  const card = page.locator('.ac-adaptiveCard').filter({ hasText: 'New laptops' }).first();
+  const card = page.locator('.ac-adaptiveCard').filter({ has: page.getByText('New laptops', { exact: true }) }).first();
   await card.getByText('⏳ APPROVAL · PENDING', { exact: true }).waitFor();
   seen.cardsBefore = await page.locator('.ac-adaptiveCard').count();
   const element = await card.elementHandle();

@@ -1,4 +1,4 @@
-// Drives Agents Playground's personal chat like a user: create a poll, vote, close.
+// Drives Agents Playground's personal chat like a user: create a poll, vote on the card, close.
 // Prints one JSON line with what it saw; exits non-zero if a step could not be done.
 //   PLAYGROUND_URL=http://localhost:56150 OUT_DIR=artifacts node poll_flow.mjs
 import { openPage } from './browser.mjs';
@@ -8,26 +8,37 @@ import path from 'node:path';
 const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
 const OUT = process.env.OUT_DIR || 'artifacts';
 const QUESTION = 'Lunch on Friday?';
+const OFFER = `Tap an option to vote: ${QUESTION}`; // the text under a 1:1 poll, its options as quick replies
 fs.mkdirSync(OUT, { recursive: true });
 
 const { browser, page } = await openPage({ width: 1280, height: 900 });
 
 const cards = () => page.locator('.ac-adaptiveCard');
-const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
+const messages = () => page.getByRole('button', { name: 'Show more information', exact: true }); // one a message
+const texts = () => page.locator('.fai-OutputCard'); // the bot's text messages (not the log panel)
+// Suggested actions: plain buttons under the newest message (Fluent's buttons and the sidebar's are labelled).
+const suggested = () => page.locator('button:not(.fui-Button):not([aria-label])');
 const seen = {};
 
 try {
   await page.goto(BASE + '/');
   await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
   await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await texts().filter({ hasText: "I'm Poll Bot" }).first().waitFor(); // the welcome, sent unasked: in before counting
 
-  const box = page.getByRole('textbox');
+  const box = page.locator('div[role="textbox"][contenteditable="true"]'); // the compose box
   await box.click();
   await box.pressSequentially(`poll ${QUESTION} | Pizza | Sushi | Tacos`);
   await page.getByRole('button', { name: 'Send Message', exact: true }).click();
 
   const card = cards().filter({ hasText: QUESTION }).first();
   await card.getByRole('button', { name: 'Pizza', exact: true }).waitFor();
+  // The poll's last message is the quick-reply text: counting before it came would make the
+  // "no new message after a vote" check below see it arrive.
+  await texts().filter({ hasText: OFFER }).waitFor();
+  await suggested().filter({ hasText: /^Tacos$/ }).waitFor();
+  seen.offeredAfterPost = await suggested().allInnerTexts();
+  seen.buttonsAfterPost = await card.getByRole('button').allInnerTexts();
   seen.cardsAfterPost = await cards().count();
   seen.messagesAfterPost = await messages().count();
   const element = await card.elementHandle();

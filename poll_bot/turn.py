@@ -1,6 +1,7 @@
 """What a feature handler sees of an inbound turn: plain data plus the store."""
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -18,7 +19,11 @@ class User:
 
 
 def text_message(text: str) -> dict:
-    return {"type": "message", "text": text, "textFormat": "plain"}
+    """Plain text; several lines go as XML with <br>, since Teams runs plain-text lines together."""
+    if "\n" not in text:
+        return {"type": "message", "text": text, "textFormat": "plain"}
+    lines = html.escape(text, quote=False).split("\n")
+    return {"type": "message", "text": "<br>".join(lines), "textFormat": "xml"}
 
 
 def with_suggestions(text: str, titles: list[str]) -> dict[str, Any]:

@@ -110,16 +110,55 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     url, db, bot_url = running
     seen = drive("poll_flow.mjs", url, bot_url, tmp_path)
 
+    assert seen["buttonsAfterPost"] == ["Pizza", "Sushi", "Tacos", "Close poll", "Delete poll"]
+    assert seen["offeredAfterPost"] == ["Pizza", "Sushi", "Tacos"], "a 1:1 poll offers its options as quick replies"
     assert seen["sameElementAfterVote"], "the vote must update the card in place"
     assert "1 vote · 100%" in seen["cardTextAfterVote"]
     assert seen["cardsAfterVote"] == seen["cardsAfterPost"], "no second card may appear"
     assert seen["messagesAfterVote"] == seen["messagesAfterPost"], "no new message may appear"
-    assert seen["buttonsAfterClose"] == ["Reopen poll"], "vote buttons must be gone after closing"
+    assert seen["buttonsAfterClose"] == ["Reopen poll", "Delete poll"], "vote buttons must be gone after closing"
     assert seen["cardsAfterClose"] == seen["cardsAfterPost"]
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "closed")]
         assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (1,)
+
+
+def test_help_answer_in_personal_chat_offers_quick_replies_and_new_poll_opens_the_form(running, tmp_path):
+    url, db, bot_url = running
+    seen = drive("prompts_flow.mjs", url, bot_url, tmp_path)
+    menu = ["New poll", "My open polls", "Pending approvals", "New approval", "Help"]
+
+    assert seen["welcomes"] == 1, "one welcome, however many install events arrive"
+    assert seen["welcomeText"].startswith("Hi, I'm Poll Bot")
+    assert "\n• pending approvals — " in seen["welcomeText"], "each command on a line of its own"
+    assert seen["welcomeActions"] == menu
+
+    assert seen["answers"] == 1
+    assert seen["answerText"] == "I didn't catch that. Pick one below, or type help to see everything I can do."
+    assert seen["answerActions"][:3] == ["New poll", "My open polls", "Pending approvals"]
+    assert seen["answerActions"] == menu, "the Playground shows every suggested action"
+
+    assert seen["sentByNewPoll"].splitlines()[-1] == "New poll", "a tap sends the action's title"
+    assert seen["actionsAfterNewPoll"] == [], "suggested actions are gone once one is tapped"
+    assert seen["cardsAfterNewPoll"] == seen["cardsBeforeNewPoll"] + 1
+    assert seen["messagesAfterNewPoll"] == seen["messagesBeforeNewPoll"] + 2, "the tap and the form, nothing else"
+    assert "Question" in seen["formText"] and "Post poll" in seen["formText"]
+
+    assert seen["pollActions"] == ["Pizza", "Sushi", "Tacos"]
+    assert seen["sameElementAfterVote"], "a quick-reply vote must update the card in place"
+    assert "1 person voted" in seen["cardTextAfterVote"]
+    assert "Pizza\n\n1 vote · 100%" in seen["cardTextAfterVote"]
+    assert seen["cardsAfterVote"] == seen["cardsBeforeVote"], "no second card may appear"
+    assert seen["lastMessageAfterVote"].splitlines()[-1] == "Pizza"
+    assert seen["messagesAfterVote"] == seen["messagesBeforeVote"] + 1, "only the tap itself, no answer"
+    assert seen["actionsAfterVote"] == []
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "open")]
+        votes = conn.execute(
+            "SELECT o.label, v.user_id FROM votes v JOIN poll_options o USING (poll_id, position)").fetchall()
+        assert votes == [("Pizza", "user-id-0")]
 
 
 def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):

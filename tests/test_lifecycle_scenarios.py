@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from tests.support import cards, teams
+from tests.support.fake_connector import shown_text
 from tests.support.teams import ALEX, GENERAL, MEGAN, PAT, PLANNING, TEAM
 
 LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
@@ -61,7 +62,8 @@ async def test_installing_welcomes_once_even_when_membersadded_follows(bot):
     await send(bot, teams.installation(chat, MEGAN, "add-upgrade", bot.connector.url))
 
     (welcome,) = bot.connector.messages(chat.id)
-    assert welcome["text"].startswith("Hi Megan Bowen, I'm Poll Bot.")
+    assert shown_text(welcome).startswith("Hi, I'm Poll Bot: live polls and approvals")
+    assert welcome["textFormat"] == "xml" and "<br>• poll Lunch on Friday? | Pizza" in welcome["text"]
     assert [a["title"] for a in welcome["suggestedActions"]["actions"]][:3] == ["New poll", "My open polls",
                                                                                 "Pending approvals"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support import cards, teams
+from tests.support.fake_connector import shown_text
 from tests.support.teams import ALEX, MEGAN, PAT, PLANNING
 
 MENU_FIRST_THREE = ["New poll", "My open polls", "Pending approvals"]
@@ -10,7 +11,9 @@ LUNCH = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
 
 
 def last_message(bot, chat):
-    return bot.connector.messages(chat.id)[-1]
+    """The newest message in the chat, its text as shown."""
+    message = bot.connector.messages(chat.id)[-1]
+    return {**message, "text": shown_text(message)} if message.get("text") else message
 
 
 def quick_replies(message):

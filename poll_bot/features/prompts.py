@@ -29,7 +29,9 @@ COMMANDS = (
     ("my open polls", "your open polls, in every chat"),
     ("pending approvals", "requests waiting for you, and yours still open"),
 )
-HELP = "I run live polls and approvals. Try:\n" + "\n".join(f"• {c} — {what}" for c, what in COMMANDS)
+TRY = "\n".join(f"• {c} — {what}" for c, what in COMMANDS)
+HELP = "I run live polls and approvals. Try:\n" + TRY
+WELCOME = "Hi, I'm Poll Bot: live polls and approvals, right here in Teams. Tap below to start, or try:\n" + TRY
 NOT_UNDERSTOOD = "I didn't catch that. Pick one below, or type help to see everything I can do."
 LISTED = 10
 
@@ -63,8 +65,8 @@ def post_help_card(uow: UnitOfWork, conversation_id: str) -> None:
 def welcome(uow: UnitOfWork, turn: Turn) -> None:
     """The one message of a new installation, in the conversation the user picked."""
     if is_personal(turn):
-        text = f"Hi {turn.user.name}, I'm Poll Bot. I run live polls and approvals right here in Teams.\n{HELP}"
-        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(text, MENU))
+        # Installation events carry no name for the user, so the welcome uses none.
+        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(WELCOME, MENU))
     else:
         post_help_card(uow, turn.conversation.id)
 

@@ -6,6 +6,8 @@ PUT, removed by DELETE) and every call made, and can inject faults.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -108,7 +110,7 @@ class FakeConnector:
         return [m["attachments"][0]["content"] for m in self.messages(conversation_id) if m.get("attachments")]
 
     def texts(self, conversation_id: str) -> list[str]:
-        return [m["text"] for m in self.messages(conversation_id) if m.get("text")]
+        return [shown_text(m) for m in self.messages(conversation_id) if m.get("text")]
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and 200 <= c.status < 300]
@@ -197,6 +199,13 @@ class FakeConnector:
                 return _error(404, "ActivityNotFoundInConversation")
             return web.Response(status=200)
         return await self._answer(request, call, succeed)
+
+
+def shown_text(message: dict) -> str:
+    """A text message as Teams shows it: XML line breaks as lines, entities as characters."""
+    if message.get("textFormat") != "xml":
+        return message["text"]
+    return html.unescape(re.sub(r"<br\s*/?>", "\n", message["text"]))
 
 
 def _error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
