@@ -87,7 +87,8 @@ async def test_a_team_is_welcomed_once_in_the_channel_the_user_picked(bot):
 
 # Removed: nothing stays (privacy) --------------------------------------------------------------
 
-async def test_uninstalling_from_the_personal_chat_leaves_every_table_empty(bot):
+@pytest.mark.parametrize("action", ["remove", "remove-upgrade"])
+async def test_uninstalling_from_the_personal_chat_leaves_every_table_empty(bot, action):
     chat = teams.personal_chat()
     await send(bot, teams.installation(chat, MEGAN, "add", bot.connector.url))
     await bot.say(chat, MEGAN, "poll Lunch? | Pizza | Sushi")
@@ -96,7 +97,7 @@ async def test_uninstalling_from_the_personal_chat_leaves_every_table_empty(bot)
     assert all(every_row(bot)[t] for t in ("polls", "votes", "sent_messages", "reactions", "offered_polls",
                                            "installations", "personal_chats", "processed_activities"))
 
-    await send(bot, teams.installation(chat, MEGAN, "remove", bot.connector.url))
+    await send(bot, teams.installation(chat, MEGAN, action, bot.connector.url))
     assert {t: rows for t, rows in every_row(bot).items() if rows} == {}
 
 
@@ -116,7 +117,8 @@ async def test_removing_the_bot_from_a_group_chat_erases_it_and_nothing_else(mak
         assert bot.connector.messages(teams.personal_chat(person).id) == []
 
 
-async def test_a_deleted_team_leaves_nothing_in_any_table_or_any_1_1_chat(make_bot, connector):
+@pytest.mark.parametrize("event_type", ["teamDeleted", "teamHardDeleted"])
+async def test_a_deleted_team_leaves_nothing_in_any_table_or_any_1_1_chat(make_bot, connector, event_type):
     bot = await make_bot()
     connector.rosters[TEAM["id"]] = [p.account() for p in (MEGAN, ALEX, PAT)]
     general, planning = teams.channel_thread(), teams.channel_thread("1700", channel=PLANNING)
@@ -133,7 +135,7 @@ async def test_a_deleted_team_leaves_nothing_in_any_table_or_any_1_1_chat(make_b
     before = {t: len(rows) for t, rows in every_row(bot).items()}
     assert before["approval_events"] and before["conversation_members"] and before["reactions"]
 
-    await send(bot, teams.team_event(general, MEGAN, "teamDeleted", connector.url))
+    await send(bot, teams.team_event(general, MEGAN, event_type, connector.url))
 
     assert rows_mentioning(bot, TEAM["id"], PLANNING["id"], "Offsite city?", "New laptops", "Porto") == {}
     left = {t: rows for t, rows in every_row(bot).items() if rows}
