@@ -4,7 +4,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..domain.approvals import Approval, Approver, Draft, Person, current_turn
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class ApprovalStore:
         return [self.get(r["id"]) for r in rows]
 
     def in_conversations(self, conversation_ids: list[str], status: str, reason: str = "") -> list[int]:
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"""SELECT id FROM approvals WHERE status = ? AND closed_reason = ? AND conversation_id IN ({marks})
                 ORDER BY id""",

@@ -4,7 +4,7 @@ import json
 import sqlite3
 from typing import Any
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 from .models import Card
 
 
@@ -47,7 +47,7 @@ class CardStore:
 
     def showing_subjects_of(self, conversation_ids: list[str]) -> list[Card]:
         """Cards in other conversations (1:1 copies) that show polls or requests of these conversations."""
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"""SELECT * FROM cards WHERE conversation_id NOT IN ({marks}) AND (
                     (kind = 'poll' AND subject_id IN (SELECT id FROM polls WHERE conversation_id IN ({marks})))
@@ -58,6 +58,6 @@ class CardStore:
         return [Card.from_row(r) for r in rows]
 
     def in_conversations(self, conversation_ids: list[str]) -> list[Card]:
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(f"SELECT * FROM cards WHERE conversation_id IN ({marks})", conversation_ids)
         return [Card.from_row(r) for r in rows]

@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 from .models import Conversation
-
-
-def _marks(ids: list[str]) -> str:
-    return ",".join("?" * len(ids))
 
 
 class ConversationStore:
@@ -81,13 +77,13 @@ class ConversationStore:
 
     def suspend(self, ids: list[str], reason: str) -> None:
         self._known.clear()
-        self._conn.execute(f"UPDATE conversations SET suspended = ? WHERE id IN ({_marks(ids)})", (reason, *ids))
+        self._conn.execute(f"UPDATE conversations SET suspended = ? WHERE id IN ({placeholders(ids)})", (reason, *ids))
 
     def resume(self, ids: list[str], reason: str) -> list[str]:
         """End the hold on these conversations if it was for `reason`; the ones resumed."""
         self._known.clear()
         rows = self._conn.execute(
-            f"UPDATE conversations SET suspended = '' WHERE suspended = ? AND id IN ({_marks(ids)}) RETURNING id",
+            f"UPDATE conversations SET suspended = '' WHERE suspended = ? AND id IN ({placeholders(ids)}) RETURNING id",
             (reason, *ids),
         ).fetchall()
         return [r[0] for r in rows]
@@ -104,7 +100,7 @@ class ConversationStore:
         """Delete the conversations and, through foreign keys, everything stored for them."""
         for conversation_id in ids:
             self._known.pop(conversation_id, None)
-        marks = _marks(ids)
+        marks = placeholders(ids)
         self._conn.execute(f"DELETE FROM processed_activities WHERE conversation_id IN ({marks})", ids)
         self._conn.execute(f"DELETE FROM recent_presses WHERE conversation_id IN ({marks})", ids)
         self._conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)

@@ -28,6 +28,11 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def placeholders(values: list | tuple) -> str:
+    """`?, ?, ?` for an `IN (...)` over these values."""
+    return ",".join("?" * len(values))
+
+
 def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
     return conn.execute(sql, params).fetchone()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class MessageStore:
 
     def sent_with_cards(self, card_ids: list[int]) -> list[SentMessage]:
         """The texts that went with these cards (their quick replies, for example)."""
-        marks = ",".join("?" * len(card_ids))
+        marks = placeholders(card_ids)
         rows = self._conn.execute(f"SELECT * FROM sent_messages WHERE card_id IN ({marks})", card_ids).fetchall()
         return [SentMessage(r["conversation_id"], r["activity_id"], r["card_id"], r["text"]) for r in rows]
 

@@ -4,7 +4,7 @@ import json
 import sqlite3
 from typing import Any
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 from .models import OutboxJob
 
 
@@ -33,7 +33,7 @@ class OutboxStore:
         """The conversation's oldest queued job (of these kinds only, if given)."""
         sql = "SELECT * FROM outbox WHERE conversation_id = ? AND claimed = 0"
         if kinds:
-            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            sql += f" AND kind IN ({placeholders(kinds)})"
         row = fetch_one(self._conn, sql + " ORDER BY id LIMIT 1", (conversation_id, *(kinds or ())))
         if row is None:
             return None

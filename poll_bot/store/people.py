@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..domain.approvals import Person
-from .db import fetch_one
+from .db import fetch_one, placeholders
 
 
 class PeopleStore:
@@ -51,7 +51,7 @@ class PeopleStore:
 
     def with_roster(self, conversation_ids: list[str]) -> list[str]:
         """Those of these conversations whose members the bot has read."""
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN ({marks})",
             conversation_ids,
@@ -67,6 +67,6 @@ class PeopleStore:
         )
 
     def remove_member(self, conversation_ids: list[str], user_id: str) -> None:
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         self._conn.execute(f"DELETE FROM conversation_members WHERE user_id = ? AND conversation_id IN ({marks})",
                            (user_id, *conversation_ids))

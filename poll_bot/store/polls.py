@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 from .models import Poll, PollOption, PollResults
 
 
@@ -107,13 +107,13 @@ class PollStore:
         self._conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
     def open_in(self, conversation_ids: list[str]) -> list[int]:
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"SELECT id FROM polls WHERE status = 'open' AND conversation_id IN ({marks})", conversation_ids)
         return [r[0] for r in rows]
 
     def closed_for(self, reason: str, conversation_ids: list[str]) -> list[int]:
-        marks = ",".join("?" * len(conversation_ids))
+        marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"SELECT id FROM polls WHERE status = 'closed' AND closed_reason = ? AND conversation_id IN ({marks})",
             (reason, *conversation_ids))
