@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..router import Router
 from ..store import UnitOfWork
-from ..turn import Member, TeamEvent, Turn
+from ..turn import Member, TeamEvent, Turn, thread_key
 from . import approvals, polls
 from .prompts import place, welcome
 
@@ -16,7 +16,7 @@ router = Router()
 
 
 def _scope_id(turn: Turn) -> str:
-    return turn.conversation.team_id or turn.conversation.id.split(";", 1)[0]
+    return turn.conversation.team_id or thread_key(turn.conversation.id)
 
 
 def _scope(uow: UnitOfWork, turn: Turn) -> list[str]:
@@ -55,6 +55,7 @@ def _erase(uow: UnitOfWork, turn: Turn) -> None:
         polls.remove_messages(uow, elsewhere + uow.cards.in_conversations(ids))
         for card in elsewhere:
             uow.cards.delete(card.id)
+        uow.activities.forget_conversations(ids)
         uow.conversations.erase(ids)
     uow.conversations.forget_installation(_scope_id(turn))
 

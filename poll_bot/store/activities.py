@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .db import fetch_one, utc_now
+from .db import fetch_one, placeholders, utc_now
 
 
 class ActivityLog:
@@ -32,3 +32,9 @@ class ActivityLog:
     def prune(self, activities_before: str, presses_before: float) -> None:
         self._conn.execute("DELETE FROM processed_activities WHERE received_at < ?", (activities_before,))
         self._conn.execute("DELETE FROM recent_presses WHERE pressed_at < ?", (presses_before,))
+
+    def forget_conversations(self, conversation_ids: list[str]) -> None:
+        """Erase which of these conversations' activities and presses were handled."""
+        marks = placeholders(conversation_ids)
+        self._conn.execute(f"DELETE FROM processed_activities WHERE conversation_id IN ({marks})", conversation_ids)
+        self._conn.execute(f"DELETE FROM recent_presses WHERE conversation_id IN ({marks})", conversation_ids)

@@ -100,10 +100,7 @@ class ConversationStore:
         """Delete the conversations and, through foreign keys, everything stored for them."""
         for conversation_id in ids:
             self._known.pop(conversation_id, None)
-        marks = placeholders(ids)
-        self._conn.execute(f"DELETE FROM processed_activities WHERE conversation_id IN ({marks})", ids)
-        self._conn.execute(f"DELETE FROM recent_presses WHERE conversation_id IN ({marks})", ids)
-        self._conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)
+        self._conn.execute(f"DELETE FROM conversations WHERE id IN ({placeholders(ids)})", ids)
 
     # Installations -------------------------------------------------------------------
 
