@@ -252,10 +252,11 @@ def _restore(uow: UnitOfWork, turn: Turn, restored: MessageEvent) -> None:
 
 
 def _offer_again(uow: UnitOfWork, poll_id: int) -> None:
+    """New quick replies under a 1:1 poll whose options changed or that came back."""
     poll = uow.polls.get(poll_id)
-    for card in uow.cards.for_subject("poll", poll_id):
-        conversation = uow.conversations.get(card.conversation_id)
-        if conversation and conversation.conversation_type == "personal" and poll.is_open:
+    conversation = uow.conversations.get(poll.conversation_id)
+    if poll.is_open and conversation.conversation_type == "personal":
+        for card in uow.cards.for_subject("poll", poll_id):
             _offer_options(uow, poll, card.id)
 
 

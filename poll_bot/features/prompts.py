@@ -52,9 +52,14 @@ async def help_command(turn: Turn, _args: str) -> None:
 
 def _answer(uow: UnitOfWork, turn: Turn, text: str) -> None:
     if is_personal(turn):
-        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(text, MENU))
+        _send_with_menu(uow, turn.conversation.id, text)
     else:
         post_help_card(uow, turn.conversation.id)
+
+
+def _send_with_menu(uow: UnitOfWork, chat_id: str, text: str) -> None:
+    """A text in a 1:1 chat with the quick-reply menu under it."""
+    uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(text, MENU))
 
 
 def post_help_card(uow: UnitOfWork, conversation_id: str) -> None:
@@ -66,7 +71,7 @@ def welcome(uow: UnitOfWork, turn: Turn) -> None:
     """The one message of a new installation, in the conversation the user picked."""
     if is_personal(turn):
         # Installation events carry no name for the user, so the welcome uses none.
-        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(WELCOME, MENU))
+        _send_with_menu(uow, turn.conversation.id, WELCOME)
     else:
         post_help_card(uow, turn.conversation.id)
 
@@ -124,11 +129,11 @@ def _place_of(uow: UnitOfWork, approval: Approval) -> str:
 def _reply_with_menu(uow: UnitOfWork, turn: Turn, text: str) -> None:
     """The lists name other chats, so they are only ever shown in the user's 1:1 chat."""
     if is_personal(turn):
-        uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(text, MENU))
+        _send_with_menu(uow, turn.conversation.id, text)
         return
     chat = uow.people.personal_chat(turn.user.id)
     if chat:
-        uow.outbox.enqueue(chat, "send_message", body=with_suggestions(text, MENU))
+        _send_with_menu(uow, chat, text)
         turn.reply(uow, f"{turn.user.name}, I sent that to our 1:1 chat.")
     else:
         turn.reply(uow, "That list covers all your chats, so I only show it in our 1:1 chat. "
