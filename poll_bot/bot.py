@@ -53,12 +53,14 @@ class PollBot(TeamsActivityHandler):
         activity = turn_context.activity
         turn = self._turn(activity)
         bot_id = activity.recipient.id if activity.recipient else None
-        for name, accounts in (("members_added", activity.members_added), ("members_removed", activity.members_removed)):
-            people = tuple(Member(a.id, a.name or "", a.aad_object_id or "") for a in accounts or [] if a.id != bot_id)
-            if len(people) < len(accounts or []):
-                await self._router.dispatch_event(turn, "bot_" + name.split("_")[1], None)
+        changes = (("bot_added", "members_added", activity.members_added or []),
+                   ("bot_removed", "members_removed", activity.members_removed or []))
+        for bot_event, people_event, accounts in changes:
+            people = tuple(Member(a.id, a.name or "", a.aad_object_id or "") for a in accounts if a.id != bot_id)
+            if len(people) < len(accounts):
+                await self._router.dispatch_event(turn, bot_event, None)
             if people:
-                await self._router.dispatch_event(turn, name, people)
+                await self._router.dispatch_event(turn, people_event, people)
         event = _channel_data(activity).get("eventType")
         if event and event not in ("teamMemberAdded", "teamMemberRemoved"):
             await self._router.dispatch_event(turn, event, team_event_of(activity))
