@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -18,12 +19,25 @@ class User:
     name: str
 
 
+# Teams renders markdown and HTML in bot text whatever its textFormat says. As character
+# references these show as themselves and never start a link, emphasis, tag or list.
+_MARKUP = re.compile(r"[&<>\"'*_~`\[\]()#|\\!+\-=:/{}]")
+
+
+def literal(text: str) -> str:
+    """Text for an XML message that Teams shows exactly as written: lines joined by <br>."""
+    escaped = _MARKUP.sub(lambda m: f"&#{ord(m.group())};", text)
+    return "<br>".join(escaped.split("\n"))
+
+
+def shown(text: str) -> str:
+    """What people read of a message's `literal` text."""
+    return html.unescape(text.replace("<br>", "\n"))
+
+
 def text_message(text: str) -> dict:
-    """Plain text; several lines go as XML with <br>, since Teams runs plain-text lines together."""
-    if "\n" not in text:
-        return {"type": "message", "text": text, "textFormat": "plain"}
-    lines = html.escape(text, quote=False).split("\n")
-    return {"type": "message", "text": "<br>".join(lines), "textFormat": "xml"}
+    """A text message shown literally (user text inside it never becomes markup or a link)."""
+    return {"type": "message", "text": literal(text), "textFormat": "xml"}
 
 
 def with_suggestions(text: str, titles: list[str]) -> dict[str, Any]:

@@ -35,8 +35,9 @@ class BotUnderTest:
         """Wait until the outbound pipeline has delivered everything."""
         await self.server.app[PIPELINE].wait_idle()
 
-    async def say(self, chat: teams.Chat, user: teams.Person, text: str) -> int:
-        status = await self.post(teams.message(chat, user, text, self.connector.url))
+    async def say(self, chat: teams.Chat, user: teams.Person, text: str,
+                  mentioning: tuple[teams.Person, ...] = ()) -> int:
+        status = await self.post(teams.message(chat, user, text, self.connector.url, mentioning))
         assert status in (200, 201), status
         await self.settle()
         return status

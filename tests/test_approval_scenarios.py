@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from poll_bot.app import TIMERS
 from tests.conftest import stop_bot
 from tests.support import cards, teams
+from tests.support.fake_connector import shown_text
 from tests.support.teams import ALEX, MEGAN, PAT
 
 LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
@@ -94,7 +95,7 @@ async def test_text_shortcut_posts_the_request_and_a_copy_with_quick_replies_to_
         assert [bool(m.get("attachments")) for m in messages] == [True, False], "a card, then a separate text"
         assert status_line(messages[0]["attachments"][0]["content"]) == "⏳ APPROVAL · PENDING"
         assert [a["value"] for a in messages[1]["suggestedActions"]["actions"]] == ["Approve", "Reject", "Details"]
-        assert messages[1]["text"] == "Megan Bowen asks for your approval: New laptops"
+        assert shown_text(messages[1]) == "Megan Bowen asks for your approval: New laptops"
 
 
 async def test_first_response_decides_and_every_copy_and_the_requester_learn_it(make_bot, group):

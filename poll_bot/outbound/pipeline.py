@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ..cards import MAX_CARD_BYTES, card_attachment, card_size
 from ..store import Store, UnitOfWork
 from ..store.models import Card, Conversation, OutboxJob
-from ..turn import thread_key
+from ..turn import shown, thread_key
 from .connector import Connector, ConnectorResult
 from .limits import Budget
 from .retry import Action, Decision, RetryPolicy
@@ -199,7 +199,7 @@ class Pipeline:
                 _remember_card_id(uow, job, result)
             elif job.kind == "send_message" and result.activity_id:
                 card_id = job.card_id if job.card_id and uow.cards.get(job.card_id) else None
-                uow.messages.record_sent(conversation.id, result.activity_id, card_id, job.body.get("text", ""))
+                uow.messages.record_sent(conversation.id, result.activity_id, card_id, shown(job.body.get("text", "")))
             elif job.kind == "fetch_members":
                 uow.people.replace_members(conversation.id, [
                     (m["id"], m.get("name") or m.get("givenName") or "Someone", m.get("aadObjectId") or "")
