@@ -28,7 +28,12 @@ class PollBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
             sender = activity.from_property.id if activity.from_property else ""
-            await self._store.record_conversation(conversation_of(activity), user_initiated(activity), sender)
+            conversation = conversation_of(activity)
+            if not await self._store.record_conversation(conversation, user_initiated(activity), sender):
+                # Teams never sends this: a conversation keeps its tenant. Nothing runs, nothing is stored.
+                log.warning("refused activity %s: tenant %r is not the tenant of conversation %s",
+                            activity.id, conversation.tenant_id, conversation.id)
+                return
         await super().on_turn(turn_context)
 
     async def on_teams_read_receipt_event(self, read_receipt_info, turn_context: TurnContext) -> None:

@@ -197,8 +197,14 @@ async def command_edited(turn: Turn, edited: MessageEvent) -> None:
     await turn.store.run(_edit, turn, edited)
 
 
+def _own_command_poll(uow: UnitOfWork, turn: Turn, message_id: str) -> Poll | None:
+    """The poll this user's `poll ...` message created; another person's edit or delete event never acts."""
+    poll = uow.polls.by_command_message(turn.conversation.id, message_id)
+    return poll if poll is not None and rules.may_manage(poll.creator_id, turn.user.id) else None
+
+
 def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, edited.message_id)
+    poll = _own_command_poll(uow, turn, edited.message_id)
     if poll is None or poll.withdrawn:
         return  # not a message that created a poll
     word, _, args = edited.text.partition(" ")
@@ -229,7 +235,7 @@ async def command_deleted(turn: Turn, deleted: MessageEvent) -> None:
 
 
 def _withdraw(uow: UnitOfWork, turn: Turn, deleted: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, deleted.message_id)
+    poll = _own_command_poll(uow, turn, deleted.message_id)
     if poll is None or poll.withdrawn:
         return
     uow.polls.set_withdrawn(poll.id, True)
@@ -242,7 +248,7 @@ async def command_undeleted(turn: Turn, restored: MessageEvent) -> None:
 
 
 def _restore(uow: UnitOfWork, turn: Turn, restored: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, restored.message_id)
+    poll = _own_command_poll(uow, turn, restored.message_id)
     if poll is None or not poll.withdrawn:
         return
     uow.polls.set_withdrawn(poll.id, False)

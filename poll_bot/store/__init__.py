@@ -78,18 +78,24 @@ class Store:
             self._on_enqueue(touched)
         return result
 
-    async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> None:
+    async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> bool:
         """Store the conversation and its latest serviceUrl (and a 1:1 chat as the sender's).
         Only a user's own action (a message, a button press, installing the app) resumes
-        posting to a paused conversation."""
+        posting to a paused conversation. False, with nothing stored, when the activity names
+        another tenant than the one the conversation belongs to."""
         if self._known.get(conversation.id) == conversation:
-            return  # known, unchanged and active
+            return True  # known, unchanged and active
 
-        def record(uow: UnitOfWork) -> None:
+        def record(uow: UnitOfWork) -> bool:
+            stored = uow.conversations.get(conversation.id)
+            if stored and stored.tenant_id and conversation.tenant_id not in ("", stored.tenant_id):
+                return False
             uow.conversations.upsert(conversation, user_initiated)
             if user_initiated and sender_id and conversation.conversation_type == "personal":
                 uow.people.remember_personal_chat(sender_id, conversation.id)
+            return True
 
-        await self.run(record)
-        if user_initiated:
+        recorded = await self.run(record)
+        if recorded and user_initiated:
             self._known[conversation.id] = conversation
+        return recorded

@@ -140,7 +140,8 @@ def undeleted(chat: Chat, user: Person, message_id: str, text: str, service_url:
 def read_receipt(chat: Chat, user: Person, last_read_id: str, service_url: str) -> dict[str, Any]:
     activity = seed("seed001_read_receipt.json")
     activity.update(serviceUrl=service_url, conversation=copy.deepcopy(chat.conversation),
-                    value={"lastReadMessageId": last_read_id}, recipient=dict(BOT))
+                    channelData=copy.deepcopy(chat.channel_data), value={"lastReadMessageId": last_read_id},
+                    recipient=dict(BOT))
     activity["from"] = user.account()
     return activity
 
