@@ -171,3 +171,22 @@ async def test_asking_for_a_list_in_a_shared_chat_answers_in_the_1_1_chat(bot):
     assert last_message(bot, channel)["text"] == "Megan Bowen, I sent that to our 1:1 chat."
     assert "Lunch on Friday?" in last_message(bot, personal)["text"]
     assert "Lunch on Friday?" not in last_message(bot, channel)["text"]
+
+
+async def test_a_channel_poll_is_named_by_its_team_and_channel_though_its_messages_carry_no_names(bot):
+    """Teams names the team and channel only in events (installation, channelCreated); a reply
+    chain's messages carry ids alone, and the poll is stored under the reply chain's id."""
+    named_general = teams.channel_thread()
+    installed_in = teams.Chat({**named_general.conversation, "id": teams.GENERAL["id"]},
+                              named_general.channel_data, mention_bot=True)
+    await bot.post(teams.installation(installed_in, MEGAN, "add", bot.connector.url))
+    await bot.post(teams.team_event(named_general, MEGAN, "channelCreated", bot.connector.url, channel=PLANNING))
+    await bot.say(teams.channel_thread("1700000000001", named=False), MEGAN, "poll Offsite? | Porto | Lisbon")
+    await bot.say(teams.channel_thread("1700000000002", PLANNING, named=False), MEGAN, "poll Sprint? | 1w | 2w")
+
+    personal = teams.personal_chat()
+    await tap(bot, personal, MEGAN, "My open polls")
+    assert last_message(bot, personal)["text"].splitlines()[1:] == [
+        "• Sprint? — 0 people voted · Contoso Sales › Planning (you asked)",
+        "• Offsite? — 0 people voted · Contoso Sales › General (you asked)",
+    ]

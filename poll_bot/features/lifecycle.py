@@ -6,6 +6,8 @@ reply chain is a conversation of its own); a chat's concern the chat.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..router import Router
 from ..store import UnitOfWork
 from ..turn import Member, TeamEvent, Turn, thread_key
@@ -66,8 +68,20 @@ async def team_restored(turn: Turn, _event: TeamEvent) -> None:
 
 
 @router.event("channelCreated")
-async def channel_created(turn: Turn, _event: TeamEvent) -> None:
-    """A new channel holds no polls yet; the bot posts nothing (it speaks when spoken to)."""
+@router.event("channelRenamed")
+async def channel_named(turn: Turn, event: TeamEvent) -> None:
+    """Remember the channel's name (its messages carry none) for "my open polls". The bot posts
+    nothing in a new channel: it speaks when spoken to."""
+    await turn.store.run(_name_channel, turn, event)
+
+
+def _name_channel(uow: UnitOfWork, turn: Turn, event: TeamEvent) -> None:
+    if not event.channel_id:
+        return
+    thread = replace(turn.conversation, id=event.channel_id, channel_id=event.channel_id, name="",
+                     channel_name=event.channel_name, team_id=event.team_id or turn.conversation.team_id)
+    uow.conversations.upsert(thread, reactivate=False)
+    uow.conversations.rename_channel(event.channel_id, event.channel_name)
 
 
 # Archived teams and deleted channels ---------------------------------------------------
@@ -121,11 +135,6 @@ def _channel_restored(uow: UnitOfWork, channel_id: str) -> None:
 
 # Renames --------------------------------------------------------------------------------
 
-@router.event("channelRenamed")
-async def channel_renamed(turn: Turn, event: TeamEvent) -> None:
-    await turn.store.run(lambda uow: uow.conversations.rename_channel(event.channel_id, event.channel_name))
-
-
 @router.event("teamRenamed")
 async def team_renamed(turn: Turn, event: TeamEvent) -> None:
     await turn.store.run(lambda uow: uow.conversations.rename_team(event.team_id, event.team_name))
@@ -154,7 +163,7 @@ def _members_removed(uow: UnitOfWork, turn: Turn, people: tuple[Member, ...]) ->
     ids = _scope(uow, turn)
     if not ids:
         return
-    where = place(uow.conversations.get(turn.conversation.id))
+    where = place(uow.conversations.named(turn.conversation.id))
     for person in people:
         uow.people.remove_member(ids, person.id)
         approvals.approver_left(uow, ids, person.id, where)

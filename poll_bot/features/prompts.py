@@ -92,7 +92,7 @@ def _list_polls(uow: UnitOfWork, turn: Turn) -> None:
     for poll in listed:
         who = "you asked" if poll.mine else "you voted"
         voted = "1 person voted" if poll.voters == 1 else f"{poll.voters} people voted"
-        lines.append(f"• {poll.question} — {voted} · {place(uow.conversations.get(poll.conversation_id))} ({who})")
+        lines.append(f"• {poll.question} — {voted} · {place(uow.conversations.named(poll.conversation_id))} ({who})")
     _reply_with_menu(uow, turn, "\n".join(lines))
 
 
@@ -123,7 +123,7 @@ def _decided(approval: Approval) -> str:
 
 
 def _place_of(uow: UnitOfWork, approval: Approval) -> str:
-    return place(uow.conversations.get(approval.conversation_id))
+    return place(uow.conversations.named(approval.conversation_id))
 
 
 def _reply_with_menu(uow: UnitOfWork, turn: Turn, text: str) -> None:

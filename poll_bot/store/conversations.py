@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 from .db import fetch_one, placeholders, utc_now
 from .models import Conversation
@@ -45,6 +46,18 @@ class ConversationStore:
             channel_id=row["channel_id"], bot_id=row["bot_id"], team_name=row["team_name"],
             channel_name=row["channel_name"], active=bool(row["active"]), suspended=row["suspended"],
         )
+
+    def named(self, conversation_id: str) -> Conversation | None:
+        """The conversation with its team's and channel's names, which Teams sends only with some
+        events: a channel reply chain's own row has none, so they come from the team's other rows."""
+        conversation = self.get(conversation_id)
+        if conversation is None or not conversation.team_id:
+            return conversation
+        team_name, channel_name = fetch_one(self._conn, """SELECT
+            (SELECT team_name FROM conversations WHERE team_id = ? AND team_name != '' LIMIT 1),
+            (SELECT channel_name FROM conversations WHERE channel_id = ? AND channel_name != '' LIMIT 1)""",
+            (conversation.team_id, conversation.channel_id))
+        return replace(conversation, team_name=team_name or "", channel_name=channel_name or "")
 
     def set_active(self, conversation_id: str, active: bool) -> None:
         self._known.pop(conversation_id, None)

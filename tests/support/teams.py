@@ -61,11 +61,13 @@ GENERAL = {"id": _CHANNEL_DATA["channel"]["id"], "name": "General"}  # a team's 
 PLANNING = {"id": "19:planning-channel-0001@thread.skype", "name": "Planning"}
 
 
-def channel_thread(root_message_id: str = "1485983408511", channel: dict | None = None) -> Chat:
-    """A reply chain in a channel of TEAM (the General channel unless told)."""
+def channel_thread(root_message_id: str = "1485983408511", channel: dict | None = None, named: bool = True) -> Chat:
+    """A reply chain in a channel of TEAM (the General channel unless told). Teams' messages carry
+    only the team's and channel's ids (named=False); its team and channel events carry the names too."""
     channel = channel or GENERAL
     data = {k: v for k, v in copy.deepcopy(_CHANNEL_DATA).items() if k != "eventType"}
-    data.update(source={"name": "message"}, team=dict(TEAM), channel=dict(channel))
+    team = dict(TEAM) if named else {"id": TEAM["id"]}
+    data.update(source={"name": "message"}, team=team, channel=dict(channel) if named else {"id": channel["id"]})
     channel = channel["id"]
     conversation = {"conversationType": "channel", "isGroup": True, "tenantId": TENANT,
                     "id": f"{channel};messageid={root_message_id}"}
