@@ -94,7 +94,8 @@ async def test_text_shortcut_posts_the_request_and_a_copy_with_quick_replies_to_
         messages = bot.connector.messages(chat_of(person).id)
         assert [bool(m.get("attachments")) for m in messages] == [True, False], "a card, then a separate text"
         assert status_line(messages[0]["attachments"][0]["content"]) == "⏳ APPROVAL · PENDING"
-        assert [a["value"] for a in messages[1]["suggestedActions"]["actions"]] == ["Approve", "Reject", "Details"]
+        assert [a["value"] for a in messages[1]["suggestedActions"]["actions"]] == ["Approve #1", "Reject #1",
+                                                                                     "Details #1"]
         assert shown_text(messages[1]) == "Megan Bowen asks for your approval: New laptops"
 
 
@@ -295,10 +296,28 @@ async def test_typed_quick_replies_in_the_personal_chat(make_bot, group):
     assert [a["value"] for a in which["suggestedActions"]["actions"]] == ["Approve #2", "Approve #1"]
 
     await bot.say(alex, ALEX, "Approve #2 fine by me")
+    assert bot.connector.texts(alex.id)[-1] == "You approved #2 “Monitors”."
     await bot.say(alex, ALEX, "reject too pricey")
+    assert bot.connector.texts(alex.id)[-1] == "You rejected #1 “New laptops”."
     assert bot.rows("SELECT approval_id, decision, comment FROM approval_approvers WHERE user_id = ? ORDER BY 1",
                     ALEX.id) == [(1, "rejected", "too pricey"), (2, "approved", "fine by me")]
     assert bot.rows("SELECT status FROM approvals ORDER BY id") == [("rejected",), ("approved",)]
+
+
+async def test_a_quick_reply_under_a_request_acts_on_that_request_while_others_wait(make_bot, group):
+    bot = await make_bot()
+    await shortcut(bot, group)
+    await shortcut(bot, group, "approval Monitors | <at>Alex Wilber</at>", (ALEX,))
+    alex = chat_of(ALEX)
+    prompts = [m for m in bot.connector.messages(alex.id) if m.get("suggestedActions")]
+    first_request_replies = [a["value"] for a in prompts[0]["suggestedActions"]["actions"]]
+    assert first_request_replies == ["Approve #1", "Reject #1", "Details #1"]
+    assert "#1 · Requested by Megan Bowen" in cards.texts(card(bot, group.id, request_card_id(bot, group)))
+
+    await bot.say(alex, ALEX, first_request_replies[0])
+    assert bot.connector.texts(alex.id)[-1] == "You approved #1 “New laptops”.", "no “Which request?”"
+    assert bot.rows("SELECT approval_id, decision FROM approval_approvers WHERE user_id = ? ORDER BY 1",
+                    ALEX.id) == [(1, "approved"), (2, None)]
 
 
 async def test_due_date_expires_the_request_and_is_caught_up_after_a_restart(make_bot, group, tmp_path):

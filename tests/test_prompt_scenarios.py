@@ -78,7 +78,12 @@ async def test_a_1_1_poll_offers_its_options_as_quick_replies_and_tapping_one_vo
     card_id = bot.connector.calls_of("POST")[0].activity_id
     assert cards.option_counts(bot.connector.card(chat.id, card_id))["Sushi"] == "1 vote · 100%"
     assert bot.rows("SELECT position, user_id FROM votes") == [(1, MEGAN.id)]
-    assert len(bot.connector.messages(chat.id)) == 2, "the tap is a vote, not a new card or a help answer"
+    assert [m.get("attachments") is None for m in bot.connector.messages(chat.id)] == [False, True, True]
+    assert last_message(bot, chat)["text"] == "Your vote: Sushi.", "the tap votes, with a one-line confirmation"
+    await tap(bot, chat, MEGAN, "sushi")
+    assert last_message(bot, chat)["text"] == "You took back your vote for Sushi."
+    assert bot.rows("SELECT position FROM votes") == []
+    await tap(bot, chat, MEGAN, "Sushi")
 
     # A quick reply of a closed poll is ordinary text again.
     await bot.press(chat, MEGAN, card_id, cards.buttons(bot.connector.card(chat.id, card_id))["Close poll"])

@@ -58,6 +58,7 @@ class ApproverRow:
 
 @dataclass(frozen=True)
 class ApprovalView:
+    number: str  # "#4": what typed commands and quick replies call the request
     title: str
     details: str
     requester: str
@@ -84,6 +85,7 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
     current = {a.id for a in rules.current_turn(approval)}
     taken = {a.id for a in approval.approvers} | {approval.requester.id}
     return ApprovalView(
+        number=f"#{approval.id}",
         title=approval.title,
         details=approval.details,
         requester=approval.requester.name,

@@ -146,16 +146,18 @@ def _decide_from_card(uow: UnitOfWork, turn: Turn, approval_id: int, verdict: st
         _decide(uow, turn, approval, verdict, text)
 
 
-def _decide(uow: UnitOfWork, turn: Turn, approval: Approval, verdict: str, text: str) -> None:
+def _decide(uow: UnitOfWork, turn: Turn, approval: Approval, verdict: str, text: str) -> bool:
+    """Record the verdict, or tell the user why not; True if it was recorded."""
     problem = rules.decision_problem(approval, turn.user.id, verdict, text)
     if problem:
         turn.reply(uow, problem)
-        return
+        return False
     after = rules.decide(approval, turn.user.id, verdict, text, utc_now())
     uow.approvals.save_decisions(after)
     uow.approvals.log(approval.id, Person(turn.user.id, turn.user.name), "decided",
                       verdict + (f": {text.strip()}" if text.strip() else ""))
     _after_change(uow, approval, after)
+    return True
 
 
 @router.action("approval.reassign", ApprovalReassign)
@@ -244,8 +246,12 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     uow.approvals.add_copy(card_id, approval.id, then["user_id"])
     uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
     prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
-    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id,
-                       body=with_suggestions(prompt, ["Approve", "Reject", "Details"]))
+    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
+
+
+def replies_for(approval: Approval) -> list[str]:
+    """Quick replies under one request act on that request, even when others are waiting too."""
+    return [f"{word} #{approval.id}" for word in ("Approve", "Reject", "Details")]
 
 
 def _tell_requester(uow: UnitOfWork, approval: Approval, kind: str = "approval_outcome", **extra: str) -> None:
@@ -282,10 +288,15 @@ def tell_approver_left(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> N
 
 
 def _alert(uow: UnitOfWork, chat_id: str, approval: Approval, text: str, summary: str) -> None:
-    # Tied to the request's own card, so erasing the request's conversation removes it too.
-    home = [c for c in uow.cards.for_subject("approval", approval.id) if c.conversation_id == approval.conversation_id]
-    uow.outbox.enqueue(chat_id, "send_message", card_id=home[0].id if home else None, body={
+    uow.outbox.enqueue(chat_id, "send_message", card_id=_home_card_id(uow, approval), body={
         **text_message(text), "summary": summary, "channelData": {"notification": {"alert": True}}})
+
+
+def _home_card_id(uow: UnitOfWork, approval: Approval) -> int | None:
+    """The request's card in its own conversation: texts about it elsewhere are tied to it, so
+    erasing that conversation removes them too."""
+    home = [c for c in uow.cards.for_subject("approval", approval.id) if c.conversation_id == approval.conversation_id]
+    return home[0].id if home else None
 
 
 # When the request's channel or its people change ------------------------------------
@@ -340,7 +351,10 @@ def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> Non
     if verdict == "rejected" and not text:
         turn.reply(uow, f"Add your reason, for example: reject #{approval.id} over budget")
         return
-    _decide(uow, turn, approval, verdict, text)
+    if _decide(uow, turn, approval, verdict, text):
+        # Tied to the request's card, so erasing the request's conversation removes it too.
+        uow.outbox.enqueue(turn.conversation.id, "send_message", card_id=_home_card_id(uow, approval),
+                           body=text_message(f"You {verdict} #{approval.id} “{approval.title}”."))
 
 
 def _typed_details(uow: UnitOfWork, turn: Turn, args: str) -> None:
@@ -392,7 +406,7 @@ def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
         card = uow.cards.get(copy.card_id)
         uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
             f"Reminder: {approval.requester.name} is waiting for your decision on “{approval.title}”.",
-            ["Approve", "Reject", "Details"]))
+            replies_for(approval)))
         uow.approvals.mark_reminded(copy.card_id)
         name = next(a.name for a in approval.approvers if a.id == copy.user_id)
         uow.approvals.log(approval.id, BOT, "reminded", name)

@@ -86,8 +86,17 @@ async def vote_by_quick_reply(turn: Turn, text: str) -> bool:
     pressed = await turn.store.run(_offered_option, turn.conversation.id, text)
     if pressed is None:
         return False
-    await turn.run_once(_vote, pressed)
+    await turn.run_once(_typed_vote, pressed)
     return True
+
+
+def _typed_vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
+    """A vote typed (or tapped as a quick reply) gets a one-line confirmation; the card shows it too."""
+    chosen = _vote(uow, turn, pressed)
+    if chosen is None:
+        return
+    label = uow.polls.get(pressed.poll).option_label(pressed.option)
+    turn.reply(uow, f"Your vote: {label}." if pressed.option in chosen else f"You took back your vote for {label}.")
 
 
 def _offered_option(uow: UnitOfWork, conversation_id: str, text: str) -> PollVote | None:
@@ -103,14 +112,15 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
     await turn.run_once(_vote, pressed)
 
 
-def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
+def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | None:
+    """Record the press; the voter's choices after it, or None when it was refused."""
     poll = uow.polls.get(pressed.poll)
     if poll is not None and poll.read_only:
-        return  # its team is archived or its channel deleted: nothing can be said there
+        return None  # its team is archived or its channel deleted: nothing can be said there
     problem = _vote_problem(turn, poll, pressed.option)
     if problem:
         turn.reply(uow, problem)
-        return
+        return None
     current = uow.polls.user_choices(poll.id, turn.user.id)
     chosen = rules.next_choices(poll.multiple_choice, current, pressed.option)
     for position in current - chosen:
@@ -118,6 +128,7 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
     for position in chosen - current:
         uow.polls.add_vote(poll.id, position, turn.user.id, turn.user.name)
     _refresh_poll_cards(uow, poll.id)
+    return chosen
 
 
 def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:

@@ -54,6 +54,9 @@ class Poll:
     def has_option(self, position: int) -> bool:
         return any(o.position == position for o in self.options)
 
+    def option_label(self, position: int) -> str:
+        return next(o.label for o in self.options if o.position == position)
+
 
 @dataclass(frozen=True)
 class PollResults:
