@@ -89,6 +89,7 @@ def test_reassignment():
     ({"approvers": [REQUESTER, A]}, "You can't approve your own request"),
     ({"policy": "vibes"}, "Pick how approvers decide."),
     ({"policy": "quorum", "quorum": 3}, "between 1 and 2"),
+    ({"approvers": [A], "policy": "quorum", "quorum": 2}, "has to be 1 with one approver."),
 ])
 def test_validation_says_what_to_fix(kwargs, problem):
     args = {"title": "Buy laptops", "details": "", "approvers": [A, B], "policy": "all", "quorum": 0,

@@ -229,13 +229,15 @@ async def test_only_approvers_decide_and_not_the_requester(make_bot, group):
 async def test_requester_cancels_and_then_nothing_changes(make_bot, group):
     bot = await make_bot()
     card_id = await shortcut(bot, group)
-    await press(bot, group, ALEX, card_id, "Cancel request")
+    await press(bot, group, ALEX, card_id, "Yes, cancel it")
     assert bot.connector.texts(group.id)[-1] == "Only the requester can cancel this request."
 
     stale = card(bot, group.id, card_id)
-    await press(bot, group, MEGAN, card_id, "Cancel request")
+    await press(bot, group, MEGAN, card_id, "Yes, cancel it")
     assert bot.rows("SELECT status FROM approvals") == [("cancelled",)]
     assert all(status_line(c) == "🚫 APPROVAL · CANCELLED" for c in every_card(bot, group))
+    shown = cards.texts(card(bot, group.id, card_id))
+    assert [shown[shown.index(name) + 1] for name in (ALEX.name, PAT.name)] == ["🚫 Cancelled"] * 2
 
     await bot.press(group, ALEX, card_id, submit_data(stale, "Confirm approval"), {})
     assert bot.connector.texts(group.id)[-1] == "This request is already cancelled, so nothing was changed."

@@ -104,7 +104,7 @@ async def act(scene: Scene, action: str, person: teams.Person, chat: teams.Chat)
         "delete": (scene.poll_card, "Yes, delete it", {}),
         "approve": (scene.approval_card, "Confirm approval", {"comment": "fine"}),
         "reject": (scene.approval_card, "Confirm rejection", {"reason": "over budget"}),
-        "cancel": (scene.approval_card, "Cancel request", {}),
+        "cancel": (scene.approval_card, "Yes, cancel it", {}),
         "reassign": (scene.approval_card, "Hand over my turn", {"reassign_to": LEE.id}),
     }[action]
     await bot.press(chat, person, card, scene.button(card, title), inputs)

@@ -90,7 +90,8 @@ def validate(title: str, details: str, approvers: list[Person], policy: str, quo
     if policy not in POLICIES:
         problems.append("Pick how approvers decide.")
     elif policy == "quorum" and not 1 <= quorum <= len(unique):
-        problems.append(f"The number who must approve has to be between 1 and {len(unique)}.")
+        between = f"between 1 and {len(unique)}" if len(unique) > 1 else "1 with one approver"
+        problems.append(f"The number who must approve has to be {between}.")
     if problems:
         raise ApprovalInputError(" ".join(problems))
     return Draft(title, details, tuple(unique), policy, quorum if policy == "quorum" else len(unique))

@@ -10,13 +10,18 @@ from ..domain import approvals as rules
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
 
+# Colours that stay readable in light and dark themes: no green or amber text for words that
+# matter (both turn pale on a dark background); the emoji carries the meaning.
 STATUS = {
     "pending": ("⏳ APPROVAL · PENDING", "Accent", ""),
-    "approved": ("✅ APPROVAL · APPROVED", "Good", "Approved."),
+    "approved": ("✅ APPROVAL · APPROVED", "Default", "Approved."),
     "rejected": ("❌ APPROVAL · REJECTED", "Attention", "Rejected."),
-    "cancelled": ("🚫 APPROVAL · CANCELLED", "Warning", "Cancelled by the requester."),
-    "expired": ("⌛ APPROVAL · EXPIRED", "Warning", "Expired: no decision by the due date."),
+    "cancelled": ("🚫 APPROVAL · CANCELLED", "Default", "Cancelled by the requester."),
+    "expired": ("⌛ APPROVAL · EXPIRED", "Default", "Expired: no decision by the due date."),
 }
+# What an approver who never decided shows once the request is over.
+UNDECIDED_WHEN = {"cancelled": "🚫 Cancelled", "expired": "⌛ Expired", "approved": "Not needed",
+                  "rejected": "Not needed"}
 EVENTS = {
     "created": "asked for approval",
     "decided": "{detail}",
@@ -93,7 +98,7 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         status_color=color,
         policy_line=approval.policy_text(),
         due_line=f"Due {when(approval.due_at)}" if approval.due_at else "",
-        approvers=tuple(_row(a, a.id in current) for a in approval.approvers),
+        approvers=tuple(_row(a, a.id in current, approval.status) for a in approval.approvers),
         outcome_line=outcome,
         pending=approval.pending,
         history=_history(history),
@@ -105,15 +110,15 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
     )
 
 
-def _row(approver: rules.Approver, current: bool) -> ApproverRow:
+def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
     if approver.decision == "approved":
-        state, color = f"✅ Approved · {when(approver.decided_at)}", "Good"
+        state, color = f"✅ Approved · {when(approver.decided_at)}", "Default"
     elif approver.decision == "rejected":
         state, color = f"❌ Rejected · {when(approver.decided_at)}", "Attention"
     elif current:
         state, color = "⏳ Their turn", "Accent"
     else:
-        state, color = "Waiting", "Default"
+        state, color = UNDECIDED_WHEN.get(status, "Waiting"), "Default"
     return ApproverRow(approver.name, state, color, clip(approver.comment, CARD_COMMENT_CHARS), current)
 
 

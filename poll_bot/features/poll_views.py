@@ -75,7 +75,7 @@ def poll_view(poll: Poll, results: PollResults) -> PollView:
         is_open=poll.is_open,
         options=options,
         track_image=TRACK_IMAGE,
-        summary_line=_summary(poll, result.voters, len(leaders)),
+        summary_line=_summary(poll, result, leaders),
         status_line=_status(poll),
         manage_title="Close poll" if poll.is_open else "Reopen poll",
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
@@ -89,13 +89,19 @@ def _kind_line(poll: Poll) -> str:
     return "📊 POLL · " + ("CHOOSE ANY" if poll.multiple_choice else "CHOOSE ONE")
 
 
-def _summary(poll: Poll, voters: int, leader_count: int) -> str:
+def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
+    of_voters = " · percentages are of voters" if poll.multiple_choice else ""
     if poll.is_open:
-        return f"{_people(voters)} voted" if voters else "No votes yet."
-    if not voters:
+        return f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet."
+    if not result.voters:
         return "Final result: no votes were cast."
-    outcome = "a tie" if leader_count > 1 else "winner highlighted"
-    return f"Final result ({outcome}) · {_people(voters)} voted"
+    top = leaders[0].votes
+    if len(leaders) > 1:
+        names = ", ".join(o.label for o in leaders[:-1]) + f" and {leaders[-1].label}"
+        return f"Tie: {names}, with {_plural(top, 'vote')} each{of_voters}"
+    if poll.multiple_choice:
+        return f"{leaders[0].label} won, chosen by {top} of {_people(result.voters)}{of_voters}"
+    return f"{leaders[0].label} won with {top} of {_plural(result.total_votes, 'vote')}"
 
 
 def _status(poll: Poll) -> str:

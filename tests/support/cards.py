@@ -51,6 +51,10 @@ def option_counts(card: dict) -> dict[str, str]:
 
 
 def highlighted(card: dict) -> list[str]:
-    """Option labels shown as winners (green)."""
-    return [node["text"] for node in _walk(card.get("body", []))
-            if node.get("type") == "TextRun" and node.get("color") == "Good"]
+    """Option labels shown as winners (behind a trophy)."""
+    found = []
+    for node in _walk(card.get("body", [])):
+        runs = node.get("inlines", []) if node.get("type") == "RichTextBlock" else []
+        if len(runs) == 2 and runs[0]["text"] == "🏆 ":
+            found.append(runs[1]["text"])
+    return found
