@@ -14,6 +14,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 
+from .logs import log_context
+
 
 class _Lru(OrderedDict):
     """A small bounded cache: an unauthenticated caller cannot grow it without limit."""
@@ -38,17 +40,19 @@ class PollBotAdapter(CloudAdapter):
 
     async def process_activity(self, auth_header_or_authenticate_request_result, activity: Activity,
                                logic: Callable[[TurnContext], Awaitable]):
-        result = auth_header_or_authenticate_request_result
-        if isinstance(result, str):
-            result = await self.bot_framework_authentication.authenticate_request(activity, result)
-        activity.caller_id = result.caller_id
-        context = self._create_turn_context(
-            activity, result.claims_identity, result.audience,
-            await self._connector(result, activity.service_url), await self._token_client(result),
-            logic, result.connector_factory,
-        )
-        await self.run_pipeline(context, logic)
-        return self._process_turn_results(context)
+        conversation_id = activity.conversation.id if activity.conversation else None
+        with log_context(activity.id, conversation_id):  # every line of this turn carries both
+            result = auth_header_or_authenticate_request_result
+            if isinstance(result, str):
+                result = await self.bot_framework_authentication.authenticate_request(activity, result)
+            activity.caller_id = result.caller_id
+            context = self._create_turn_context(
+                activity, result.claims_identity, result.audience,
+                await self._connector(result, activity.service_url), await self._token_client(result),
+                logic, result.connector_factory,
+            )
+            await self.run_pipeline(context, logic)
+            return self._process_turn_results(context)
 
     async def _connector(self, result: AuthenticateRequestResult, service_url: str):
         key = (service_url, result.audience, _app_id(result))
