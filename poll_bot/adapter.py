@@ -42,17 +42,21 @@ class PollBotAdapter(CloudAdapter):
                                logic: Callable[[TurnContext], Awaitable]):
         conversation_id = activity.conversation.id if activity.conversation else None
         with log_context(activity.id, conversation_id):  # every line of this turn carries both
-            result = auth_header_or_authenticate_request_result
-            if isinstance(result, str):
-                result = await self.bot_framework_authentication.authenticate_request(activity, result)
-            activity.caller_id = result.caller_id
-            context = self._create_turn_context(
-                activity, result.claims_identity, result.audience,
-                await self._connector(result, activity.service_url), await self._token_client(result),
-                logic, result.connector_factory,
-            )
-            await self.run_pipeline(context, logic)
-            return self._process_turn_results(context)
+            return await self._process(auth_header_or_authenticate_request_result, activity, logic)
+
+    async def _process(self, auth_header_or_authenticate_request_result, activity: Activity,
+                       logic: Callable[[TurnContext], Awaitable]):
+        result = auth_header_or_authenticate_request_result
+        if isinstance(result, str):
+            result = await self.bot_framework_authentication.authenticate_request(activity, result)
+        activity.caller_id = result.caller_id
+        context = self._create_turn_context(
+            activity, result.claims_identity, result.audience,
+            await self._connector(result, activity.service_url), await self._token_client(result),
+            logic, result.connector_factory,
+        )
+        await self.run_pipeline(context, logic)
+        return self._process_turn_results(context)
 
     async def _connector(self, result: AuthenticateRequestResult, service_url: str):
         key = (service_url, result.audience, _app_id(result))

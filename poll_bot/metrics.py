@@ -7,7 +7,6 @@ database for each scrape, so they are right after a restart.
 """
 from __future__ import annotations
 
-from collections import Counter as Tally
 from typing import Iterator
 
 from botbuilder.schema import ActivityTypes
@@ -15,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from .store import Changes
 from .store.models import OutboxStats
 
 ACTIVITY_TYPES = frozenset(t.value for t in ActivityTypes)
@@ -47,7 +47,7 @@ class Metrics:
     def turn(self, activity_type: str | None) -> None:
         self._turns.labels(activity_type if activity_type in ACTIVITY_TYPES else "other").inc()
 
-    def committed(self, changes: Tally) -> None:
+    def committed(self, changes: Changes) -> None:
         """What a committed transaction did: {("vote", "added"): 2, ("decision", "approved"): 1}."""
         counters = {"vote": self._votes, "decision": self._decisions}
         for (kind, label), count in changes.items():
