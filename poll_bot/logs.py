@@ -58,8 +58,9 @@ class Redact(logging.Filter):
     def __init__(self, secrets: list[str]):
         super().__init__()
         # A secret also appears URL-encoded in form bodies and query strings.
-        variants = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))}
-        self._secrets = sorted(variants, key=len, reverse=True)
+        forms = {form for secret in secrets if secret
+                 for form in (secret, quote(secret, safe=""), quote_plus(secret))}
+        self._secrets = sorted(forms, key=len, reverse=True)  # longest first: no half-replaced secret
 
     def redact(self, text: str) -> str:
         text = _BEARER.sub(rf"\g<1>{REDACTED}", text)

@@ -170,3 +170,8 @@ async def test_a_running_bot_logs_no_token_or_password_at_debug(tmp_path, connec
 def bot_rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
+
+
+def test_an_unknown_log_format_stops_the_bot_at_startup():
+    with pytest.raises(ValueError, match="LOG_FORMAT must be 'plain' or 'json', not 'xml'"):
+        configure_logging({"LOG_FORMAT": "xml"})
