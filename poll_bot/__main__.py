@@ -1,20 +1,15 @@
 """`python -m poll_bot` / `poll-bot`: start the bot's web server."""
 from __future__ import annotations
 
-import logging
-import os
-
 from aiohttp import web
 
 from .app import create_app
 from .config import Config
+from .logs import configure_logging
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging()
     config = Config.from_env()
     web.run_app(create_app(config), host=config.HOST, port=config.PORT, print=None)
 

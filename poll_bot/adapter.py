@@ -14,6 +14,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 
+from .logs import log_context
+
 
 class _Lru(OrderedDict):
     """A small bounded cache: an unauthenticated caller cannot grow it without limit."""
@@ -38,6 +40,12 @@ class PollBotAdapter(CloudAdapter):
 
     async def process_activity(self, auth_header_or_authenticate_request_result, activity: Activity,
                                logic: Callable[[TurnContext], Awaitable]):
+        conversation_id = activity.conversation.id if activity.conversation else None
+        with log_context(activity.id, conversation_id):  # every line of this turn carries both
+            return await self._process(auth_header_or_authenticate_request_result, activity, logic)
+
+    async def _process(self, auth_header_or_authenticate_request_result, activity: Activity,
+                       logic: Callable[[TurnContext], Awaitable]):
         result = auth_header_or_authenticate_request_result
         if isinstance(result, str):
             result = await self.bot_framework_authentication.authenticate_request(activity, result)

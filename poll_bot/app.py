@@ -1,11 +1,12 @@
-"""The aiohttp application: /api/messages through botbuilder's CloudAdapter, and /healthz."""
+"""The aiohttp application: /api/messages through botbuilder's CloudAdapter, /healthz and /metrics."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -16,38 +17,45 @@ from .adapter import PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
 from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router
+from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
 from .outbound.pipeline import Pipeline
 from .outbound.retry import RetryPolicy
-from .store import Store
+from .store import Store, UnitOfWork
 from .turn import text_message
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 ADAPTER = web.AppKey("adapter", PollBotAdapter)
 BOT = web.AppKey("bot", PollBot)
+METRICS = web.AppKey("metrics", Metrics)
+DATABASE_ANSWER_SECONDS = 2.0  # /healthz and /metrics never wait longer for the database
 SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application()
-    app.cleanup_ctx.append(_services(config))
+    app = web.Application(middlewares=[_timed])
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_services(config, app[METRICS]))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
     return app
 
 
-def _services(config: Config):
+def _services(config: Config, metrics: Metrics):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
         store = await Store.open(config.DB_PATH)
+        store.on_commit(metrics.committed)
         session = aiohttp.ClientSession()
         pipeline = Pipeline(
-            store, Connector(session, TokenSource(config)), CARD_RENDERERS,
+            store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
             Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
             RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
             followups=FOLLOWUPS,
@@ -55,7 +63,7 @@ def _services(config: Config):
         adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
         adapter.on_turn_error = _turn_error_handler(store)
         app[STORE], app[PIPELINE] = store, pipeline
-        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), config.DOUBLE_PRESS_SECONDS)
+        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, config.DOUBLE_PRESS_SECONDS)
         await pipeline.start()
         timers = Timers(store, config)
         await timers.tick()  # catch up on what fell due while the bot was down
@@ -69,6 +77,18 @@ def _services(config: Config):
         await session.close()
         await store.close()
     return lifecycle
+
+
+@web.middleware
+async def _timed(request: web.Request, handler) -> web.StreamResponse:
+    """Observe how long POST /api/messages takes to answer, whatever the answer."""
+    if request.path != "/api/messages":
+        return await handler(request)
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        request.app[METRICS].messages_answered(time.perf_counter() - started)
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
@@ -109,8 +129,36 @@ def _shape_problem(activity: object) -> str | None:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    pending = await request.app[STORE].run(lambda uow: uow.outbox.pending_count())
+    try:
+        pending = await _ask_database(request.app[STORE], lambda uow: uow.outbox.pending_count())
+    except DatabaseUnavailable as error:
+        return web.json_response({"status": "unavailable", "reason": str(error)}, status=503)
     return web.json_response({"status": "ok", "pending_outbound": pending})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    now = datetime.now(timezone.utc)
+    try:
+        outbox = await _ask_database(request.app[STORE], lambda uow: uow.outbox.stats(now))
+    except DatabaseUnavailable:
+        outbox = None  # the counters still go out; the outbox gauges are left out rather than stale
+    return web.Response(body=request.app[METRICS].render(outbox), headers={"Content-Type": CONTENT_TYPE})
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer a transaction within DATABASE_ANSWER_SECONDS, or failed it."""
+
+
+async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
+    """One transaction, bounded: a lock held elsewhere or a stuck database thread must not hang the caller."""
+    try:
+        return await asyncio.wait_for(store.run(work), DATABASE_ANSWER_SECONDS)
+    except TimeoutError:
+        problem = f"the database did not answer within {DATABASE_ANSWER_SECONDS:g} s"
+    except sqlite3.Error as error:
+        problem = f"the database failed: {error}"
+    log.warning("database check: %s", problem)
+    raise DatabaseUnavailable(problem)
 
 
 class Timers:

@@ -9,6 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity
 
+from .metrics import Metrics
 from .router import Router
 from .store import Store
 from .store.models import Conversation
@@ -19,13 +20,15 @@ _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 class PollBot(TeamsActivityHandler):
-    def __init__(self, store: Store, router: Router, double_press_window: float = 1.5):
+    def __init__(self, store: Store, router: Router, metrics: Metrics, double_press_window: float = 1.5):
         self._store = store
         self._router = router
+        self._metrics = metrics
         self._double_press_window = double_press_window
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        self._metrics.turn(activity.type)
         if activity.conversation is not None and activity.service_url:
             sender = activity.from_property.id if activity.from_property else ""
             conversation = conversation_of(activity)

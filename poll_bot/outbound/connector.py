@@ -16,6 +16,8 @@ import aiohttp
 from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
 from botframework.connector.auth import AuthenticationConstants
 
+from ..metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -50,42 +52,44 @@ class TokenSource:
 
 
 class Connector:
-    def __init__(self, session: aiohttp.ClientSession, tokens: TokenSource, timeout: float = 15.0):
+    def __init__(self, session: aiohttp.ClientSession, tokens: TokenSource, metrics: Metrics, timeout: float = 15.0):
         self._session = session
         self._tokens = tokens
+        self._metrics = metrics
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, service_url: str, conversation_id: str, activity: dict) -> ConnectorResult:
-        return await self._call("POST", _activities_url(service_url, conversation_id), activity)
+        return await self._call("send", "POST", _activities_url(service_url, conversation_id), activity)
 
     async def update(self, service_url: str, conversation_id: str, activity_id: str,
                      activity: dict) -> ConnectorResult:
         activity = {**activity, "id": activity_id}
-        return await self._call("PUT", _activities_url(service_url, conversation_id, activity_id), activity)
+        return await self._call("update", "PUT", _activities_url(service_url, conversation_id, activity_id), activity)
 
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> ConnectorResult:
-        return await self._call("DELETE", _activities_url(service_url, conversation_id, activity_id), None)
+        return await self._call("delete", "DELETE", _activities_url(service_url, conversation_id, activity_id), None)
 
     async def members_page(self, service_url: str, conversation_id: str, token: str | None) -> ConnectorResult:
         """One page of a conversation's members: body {"members": [...], "continuationToken": ...}."""
         url = f"{_conversation_url(service_url, conversation_id)}/pagedmembers?pageSize=500"
         if token:
             url += f"&continuationToken={quote(token, safe='')}"
-        return await self._call("GET", url, None)
+        return await self._call("members", "GET", url, None)
 
     async def create_conversation(self, service_url: str, bot_id: str, user_id: str,
                                   tenant_id: str) -> ConnectorResult:
         """Open (or find) the bot's 1:1 chat with a user; its id comes back as activity_id."""
         body = {"bot": {"id": bot_id}, "members": [{"id": user_id}], "isGroup": False, "tenantId": tenant_id,
                 "channelData": {"tenant": {"id": tenant_id}}}
-        return await self._call("POST", f"{service_url.rstrip('/')}/v3/conversations", body)
+        return await self._call("create_conversation", "POST", f"{service_url.rstrip('/')}/v3/conversations", body)
 
-    async def _call(self, method: str, url: str, body: dict | None) -> ConnectorResult:
+    async def _call(self, operation: str, method: str, url: str, body: dict | None) -> ConnectorResult:
         try:
             headers = await self._tokens.header()
             async with self._session.request(method, url, json=body, headers=headers,
                                              timeout=self._timeout) as response:
                 payload = await _json_or_empty(response)
+                self._metrics.outbound_call(operation, response.status)
                 return ConnectorResult(
                     status=response.status,
                     error_code=_error_code(payload),
@@ -95,6 +99,7 @@ class Connector:
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             log.warning("%s %s failed: %r", method, url, error)
+            self._metrics.outbound_call(operation, None)
             return ConnectorResult(status=503, error_code="ConnectionFailed")
 
 

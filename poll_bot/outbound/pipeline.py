@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..cards import MAX_CARD_BYTES, card_attachment, card_size
+from ..logs import log_context
 from ..store import Store, UnitOfWork
 from ..store.models import Card, Conversation, OutboxJob
 from ..turn import shown, thread_key
@@ -82,7 +83,9 @@ class Pipeline:
 
     async def _run_lane(self, conversation_id: str) -> None:
         try:
-            await self._drain(conversation_id)
+            # A lane outlives the turn that woke it: its lines carry its conversation, not that turn's activity.
+            with log_context(conversation_id=conversation_id):
+                await self._drain(conversation_id)
         except Exception:
             # The work stays in the outbox; the next wake-up (or restart) starts a new lane.
             log.exception("outbound lane for %s stopped", conversation_id)

@@ -9,6 +9,7 @@ provide the same surface.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -24,6 +25,8 @@ from .people import PeopleStore
 from .polls import PollStore
 
 T = TypeVar("T")
+# What a transaction did that the bot counts: {("vote", "added"): 1, ("decision", "approved"): 1}.
+Changes = Counter[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Store:
         # Conversations as last written, so an unchanged one costs no write per turn.
         self._known: dict[str, Conversation] = {}
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
+        self._on_commit: Callable[[Changes], None] = lambda changes: None
 
     @classmethod
     async def open(cls, path: str) -> "Store":
@@ -56,24 +60,31 @@ class Store:
         """Called after a commit that queued outbound work, with the conversations it is for."""
         self._on_enqueue = callback
 
+    def on_commit(self, callback: Callable[[Changes], None]) -> None:
+        """Called after a commit that recorded votes or decisions, with how many of each."""
+        self._on_commit = callback
+
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(uow, *args)` as one transaction; all of it commits or none of it."""
         touched: set[str] = set()
+        changes: Changes = Counter()
 
         def unit(conn: sqlite3.Connection) -> T:
             uow = UnitOfWork(
                 conversations=ConversationStore(conn, self._known),
-                polls=PollStore(conn),
+                polls=PollStore(conn, changes),
                 cards=CardStore(conn),
                 outbox=OutboxStore(conn, touched),
                 activities=ActivityLog(conn),
-                approvals=ApprovalStore(conn),
+                approvals=ApprovalStore(conn, changes),
                 people=PeopleStore(conn),
                 messages=MessageStore(conn),
             )
             return work(uow, *args)
 
         result = await self._db.run(unit)
+        if changes:
+            self._on_commit(changes)
         if touched:
             self._on_enqueue(touched)
         return result

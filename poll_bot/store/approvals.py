@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 
 from ..domain.approvals import Approval, Approver, Draft, Person, current_turn
@@ -23,8 +24,9 @@ class ApprovalEvent:
 
 
 class ApprovalStore:
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, changes: Counter):
         self._conn = conn
+        self._changes = changes  # decisions recorded, reported after commit
 
     def create(self, conversation_id: str, requester: Person, draft: Draft, due_at: str | None) -> int:
         cur = self._conn.execute(
@@ -59,6 +61,10 @@ class ApprovalStore:
 
     def save_decisions(self, approval: Approval) -> None:
         """Store the approvers' verdicts and the request's status as `approval` has them."""
+        undecided = {r[0] for r in self._conn.execute(
+            "SELECT position FROM approval_approvers WHERE approval_id = ? AND decision IS NULL", (approval.id,))}
+        self._changes.update(("decision", a.decision) for a in approval.approvers
+                             if a.decision and a.position in undecided)
         self._conn.executemany(
             """UPDATE approval_approvers SET decision = ?, comment = ?, decided_at = ?
                WHERE approval_id = ? AND position = ?""",

@@ -8,6 +8,7 @@ because the thread runs one function at a time, needs no lock.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sqlite3
@@ -69,7 +70,9 @@ class Database:
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(connection, *args)` as one transaction on the database thread."""
         # aiosqlite's public calls each queue one statement; _execute queues a whole function.
-        return await self._conn._execute(_in_transaction, self._conn._conn, work, args)
+        # It runs in a copy of the caller's context, so its log lines carry the caller's turn ids.
+        context = contextvars.copy_context()
+        return await self._conn._execute(context.run, _in_transaction, self._conn._conn, work, args)
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""

@@ -97,3 +97,11 @@ class OutboxJob:
     body: dict[str, Any]
     attempts: int
     not_before: float
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """The outbox as a scrape sees it; held work waits for a conversation that refused the bot or is on hold."""
+    ready: int
+    held: int
+    oldest_ready_age: float  # seconds the oldest ready item has waited; 0 when none

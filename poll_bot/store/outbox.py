@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from .db import fetch_one, placeholders, utc_now
-from .models import OutboxJob
+from .models import OutboxJob, OutboxStats
 
 
 class OutboxStore:
@@ -87,3 +88,16 @@ class OutboxStore:
     def pending_count(self) -> int:
         (count,) = fetch_one(self._conn, "SELECT COUNT(*) FROM outbox")
         return count
+
+    def stats(self, now: datetime) -> OutboxStats:
+        # Mirrors the pipeline's rule: nothing goes to a conversation that refused the bot, and only
+        # opening someone's 1:1 chat goes ahead from one on hold (archived team, deleted channel).
+        rows = self._conn.execute(
+            """SELECT c.active = 1 AND (c.suspended = '' OR o.kind = 'open_personal_chat') AS ready,
+                      COUNT(*), MIN(o.created_at)
+               FROM outbox o JOIN conversations c ON c.id = o.conversation_id GROUP BY ready"""
+        ).fetchall()
+        counts = {bool(ready): (count, oldest) for ready, count, oldest in rows}
+        ready, oldest = counts.get(True, (0, None))
+        age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
+        return OutboxStats(ready=ready, held=counts.get(False, (0, None))[0], oldest_ready_age=max(0.0, age))

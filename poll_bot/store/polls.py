@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 
 from .db import fetch_one, placeholders, utc_now
@@ -18,8 +19,9 @@ class PollListing:
 
 
 class PollStore:
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, changes: Counter):
         self._conn = conn
+        self._changes = changes  # votes added and removed, reported after commit
 
     def create(self, conversation_id: str, creator_id: str, creator_name: str, question: str,
                options: list[str], multiple_choice: bool, command_message_id: str | None = None) -> int:
@@ -78,16 +80,18 @@ class PollStore:
         return frozenset(r["position"] for r in rows)
 
     def add_vote(self, poll_id: int, position: int, user_id: str, user_name: str) -> None:
-        self._conn.execute(
+        cur = self._conn.execute(
             """INSERT OR IGNORE INTO votes (poll_id, position, user_id, user_name, voted_at)
                VALUES (?, ?, ?, ?, ?)""",
             (poll_id, position, user_id, user_name, utc_now()),
         )
+        self._changes["vote", "added"] += cur.rowcount
 
     def remove_vote(self, poll_id: int, position: int, user_id: str) -> None:
-        self._conn.execute(
+        cur = self._conn.execute(
             "DELETE FROM votes WHERE poll_id = ? AND position = ? AND user_id = ?", (poll_id, position, user_id)
         )
+        self._changes["vote", "removed"] += cur.rowcount
 
     def set_status(self, poll_id: int, status: str, reason: str = "") -> None:
         closed_at = utc_now() if status == "closed" else None
