@@ -118,6 +118,8 @@ def all_cards():
     yield "closed by a deleted channel", render_card("poll", poll=poll_view(
         dataclasses.replace(make_poll()[0], status="closed", closed_reason="channel_deleted"), make_poll()[1]))
     yield "help", render_help_card(None, None)
+    for subject in ("poll", "request"):
+        yield f"deleted {subject}", render_card("deleted", subject=subject)
 
 
 @pytest.mark.parametrize("name,card", list(all_cards()), ids=[n for n, _ in all_cards()])

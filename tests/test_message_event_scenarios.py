@@ -2,7 +2,10 @@
 from its card, reactions (seed 004) and read receipts (seed 001)."""
 from __future__ import annotations
 
+import pytest
+
 from tests.support import cards, teams
+from tests.support.fake_connector import error_response
 from tests.support.teams import ALEX, MEGAN, PAT
 
 LUNCH = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
@@ -102,6 +105,25 @@ async def test_the_creator_deletes_a_poll_from_its_card_after_confirming(bot):
     assert bot.connector.cards(chat.id) == []
     assert bot.rows("SELECT COUNT(*) FROM polls") == bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]
     assert bot.rows("SELECT COUNT(*) FROM cards") == [(0,)]
+
+
+@pytest.mark.parametrize("refusal", [(501, "DeleteActivityAPINotImplemented"), (403, "Forbidden")])
+async def test_a_card_teams_will_not_delete_becomes_a_deleted_card_without_buttons(bot, refusal):
+    status, code = refusal
+    bot.connector.fault = lambda call: error_response(status, code) if call.method == "DELETE" else None
+    chat = teams.channel_thread()
+    await bot.say(chat, MEGAN, LUNCH)
+    card_id = bot.connector.calls_of("POST")[0].activity_id
+    stale = card_of(bot, chat, card_id)
+
+    await bot.press(chat, MEGAN, card_id, cards.buttons(stale)["Yes, delete it"])
+    deleted = card_of(bot, chat, card_id)
+    assert cards.texts(deleted)[0] == "🗑️ This poll was deleted."
+    assert cards.buttons(deleted) == {} and "actions" not in deleted
+    assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+    await bot.press(chat, ALEX, card_id, cards.vote_buttons(stale)["Pizza"])
+    assert bot.connector.texts(chat.id)[-1] == "This poll no longer exists, so nothing was changed."
 
 
 async def test_a_reaction_is_recorded_against_the_poll_and_is_never_a_vote(bot):

@@ -182,7 +182,7 @@ async def test_forged_and_stale_payloads_change_nothing(bot):
     notices = bot.connector.texts(chat.id)
     assert notices.count("That button isn't one I recognise, so nothing was changed. Try the latest card.") == 7
     assert notices[-2:] == ["That option isn't on this poll, so nothing was changed.",
-                            "That poll isn't in this conversation, so nothing was changed."]
+                            "This poll no longer exists, so nothing was changed."]
     assert bot.connector.texts(other_chat.id) == ["That poll isn't in this conversation, so nothing was changed."]
     assert bot.connector.calls_of("PUT") == []
 

@@ -201,7 +201,10 @@ def _cancel(uow: UnitOfWork, turn: Turn, approval_id: int) -> None:
 def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None:
     """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice."""
     approval = uow.approvals.get(approval_id)
-    shown_here = approval is not None and (
+    if approval is None:
+        turn.reply(uow, "This request no longer exists, so nothing was changed.")
+        return None
+    shown_here = (
         turn.same_thread(approval.conversation_id)
         or any(c.conversation_id == turn.conversation.id for c in uow.cards.for_subject("approval", approval_id))
     )

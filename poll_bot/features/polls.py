@@ -23,6 +23,8 @@ router = Router()
 
 EXAMPLE = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
 MAX_QUICK_REPLIES = 6  # Teams shows at most six suggested actions
+GONE = "This poll no longer exists, so nothing was changed."
+ELSEWHERE = "That poll isn't in this conversation, so nothing was changed."
 
 
 @router.command("poll")
@@ -132,8 +134,10 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | No
 
 
 def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
-    if poll is None or not turn.same_thread(poll.conversation_id):
-        return "That poll isn't in this conversation, so nothing was changed."
+    if poll is None:
+        return GONE
+    if not turn.same_thread(poll.conversation_id):
+        return ELSEWHERE
     if poll.withdrawn:
         return "This poll was withdrawn, so your vote was not recorded."
     if not poll.is_open:
@@ -156,7 +160,7 @@ async def reopen(turn: Turn, ref: PollRef) -> None:
 def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.reply(uow, "That poll isn't in this conversation, so nothing was changed.")
+        turn.reply(uow, ELSEWHERE if poll else GONE)
         return
     if not rules.may_manage(poll.creator_id, turn.user.id):
         verb = "close" if status == "closed" else "reopen"
@@ -176,7 +180,7 @@ def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator confirmed on the card: remove its messages from Teams and the poll from the store."""
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.reply(uow, "That poll isn't in this conversation, so nothing was changed.")
+        turn.reply(uow, ELSEWHERE if poll else GONE)
         return
     if not rules.may_manage(poll.creator_id, turn.user.id):
         turn.reply(uow, f"Only {poll.creator_name}, who created this poll, can delete it.")
@@ -188,11 +192,16 @@ def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     uow.polls.delete(poll.id)
 
 
+TOMBSTONES = {"poll": "poll", "approval": "request"}  # card kind -> what the "was deleted" card calls it
+
+
 def remove_messages(uow: UnitOfWork, cards: list[Card]) -> None:
     """Delete these cards' messages in Teams, and the texts sent with them (their quick replies)."""
     for card in cards:
         if card.activity_id:
-            uow.outbox.enqueue(card.conversation_id, "delete_message", body={"activity_id": card.activity_id})
+            # If Teams won't delete it, the card is replaced by what the tombstone says.
+            uow.outbox.enqueue(card.conversation_id, "delete_message", body={
+                "activity_id": card.activity_id, "tombstone": TOMBSTONES.get(card.kind)})
             uow.cards.set_activity_id(card.id, None)
     for sent in uow.messages.sent_with_cards([c.id for c in cards]):
         uow.outbox.enqueue(sent.conversation_id, "delete_message", body={"activity_id": sent.activity_id})

@@ -18,14 +18,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..cards import MAX_CARD_BYTES, card_attachment, card_size
+from ..cards import MAX_CARD_BYTES, card_attachment, card_size, render_card
 from ..logs import log_context
 from ..store import Store, UnitOfWork
 from ..store.models import Card, Conversation, OutboxJob
 from ..turn import shown, thread_key
 from .connector import Connector, ConnectorResult
 from .limits import Budget
-from .retry import Action, Decision, RetryPolicy
+from .retry import NOT_ALLOWED_HERE, Action, Decision, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,9 @@ class Pipeline:
         if job.kind == "send_message":
             return Request("send", job.body)
         if job.kind == "delete_message":
-            return Request("delete", activity_id=job.body["activity_id"])
+            tombstone = job.body.get("tombstone")
+            replacement = _card_message(render_card("deleted", subject=tombstone)) if tombstone else None
+            return Request("delete", replacement, job.body["activity_id"])
         if job.kind == "fetch_members":
             return Request("members")
         if job.kind == "open_personal_chat":
@@ -159,7 +161,7 @@ class Pipeline:
         if card_size(content) > MAX_CARD_BYTES:
             log.error("card %s (%s) is %d bytes, over the limit; not sent", card.id, card.kind, card_size(content))
             return None
-        activity = {"type": "message", "attachments": [card_attachment(content)]}
+        activity = _card_message(content)
         if job.kind == "send_card":
             return Request("send", activity)
         return Request("update", activity, card.activity_id)
@@ -175,7 +177,19 @@ class Pipeline:
         if request.method == "open_chat":
             return await self._connector.create_conversation(
                 url, conversation.bot_id, request.activity["user_id"], conversation.tenant_id)
-        return await self._connector.delete(url, conv_id, request.activity_id)
+        return await self._delete(conversation, request)
+
+    async def _delete(self, conversation: Conversation, request: Request) -> ConnectorResult:
+        """Delete a message; a card Teams refuses to delete (501, or 403 in some clients) is replaced
+        by its tombstone card instead, so no live buttons are left behind."""
+        result = await self._connector.delete(conversation.service_url, conversation.id, request.activity_id)
+        refused = result.status == 501 or (result.status == 403 and result.error_code not in NOT_ALLOWED_HERE)
+        if not refused or request.activity is None:
+            return result
+        log.info("Teams would not delete %s (%s); replacing it with a 'deleted' card", request.activity_id, result.status)
+        await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id)
+        return await self._connector.update(conversation.service_url, conversation.id, request.activity_id,
+                                            request.activity)
 
     async def _all_members(self, conversation: Conversation) -> ConnectorResult:
         """Every page of the roster, each page within the members budget; body is the member list."""
@@ -245,6 +259,10 @@ class Pipeline:
         followup = self._followups.get(body.get("then", {}).get("kind"))
         if followup:
             followup(uow, chat.id, body["then"])
+
+
+def _card_message(content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "message", "attachments": [card_attachment(content)]}
 
 
 def _resume(uow: UnitOfWork) -> list[str]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 RETRYABLE = {412, 429, 502, 503, 504}
+# 403 codes meaning the bot may not post in the conversation at all (until a user writes there).
+NOT_ALLOWED_HERE = ("BotNotInConversationRoster", "ConversationBlockedByUser", "BotDisabledByAdmin")
 
 
 class Action(Enum):
@@ -40,8 +42,7 @@ class RetryPolicy:
         """`attempts` counts earlier tries of this job, not including the one just answered."""
         if 200 <= status < 300:
             return Decision(Action.DONE)
-        if status == 403 and error_code in ("BotNotInConversationRoster", "ConversationBlockedByUser",
-                                            "BotDisabledByAdmin"):
+        if status == 403 and error_code in NOT_ALLOWED_HERE:
             return Decision(Action.DEACTIVATE)
         if status == 403 and error_code == "InvalidBotApiHost":
             already_gcc = service_url.rstrip("/") == self.gcc_service_url.rstrip("/")
