@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from aiohttp import web
 
@@ -16,6 +17,10 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     config = Config.from_env()
+    problem = config.startup_problem()
+    if problem:
+        print(f"poll-bot will not start: {problem}", file=sys.stderr)
+        sys.exit(2)
     web.run_app(create_app(config), host=config.HOST, port=config.PORT, print=None)
 
 
