@@ -12,8 +12,9 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botframework.connector.auth import AuthenticationConstants
 from .activity import activity_from_json
-from .adapter import PollBotAdapter
+from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
 from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router
@@ -60,7 +61,10 @@ def _services(config: Config, metrics: Metrics):
             RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
             followups=FOLLOWUPS,
         )
-        adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
+        adapter = PollBotAdapter(
+            ConfigurationBotFrameworkAuthentication(config),
+            config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        )
         adapter.on_turn_error = _turn_error_handler(store)
         app[STORE], app[PIPELINE] = store, pipeline
         app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, config.DOUBLE_PRESS_SECONDS)
@@ -108,8 +112,9 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         invoke_response = await request.app[ADAPTER].process_activity(
             request.headers.get("Authorization", ""), activity_from_json(body), request.app[BOT].on_turn
         )
-    except PermissionError:
-        raise web.HTTPUnauthorized()
+    except AuthenticationFailed as refusal:
+        log.warning("refused a request that failed authentication: %s", refusal)
+        raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     if invoke_response:
         return web.json_response(serializer_helper(invoke_response.body), status=invoke_response.status)
     return web.Response(status=200)  # for every activity, known or not (seed 004)

@@ -1,14 +1,32 @@
 """Configuration from environment variables.
 
-Attribute names APP_ID, APP_PASSWORD, APP_TYPE and APP_TENANTID are the ones
-botbuilder's ConfigurationBotFrameworkAuthentication reads.
+Attribute names APP_ID, APP_PASSWORD, APP_TYPE, APP_TENANTID and the TO_BOT_FROM_* /
+TO_CHANNEL_FROM_* ones are those botbuilder's ConfigurationBotFrameworkAuthentication
+reads from the configuration object.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
 Windows = tuple[tuple[int, float], ...]
+
+
+# botbuilder's own configuration keys, read from the environment under the same names.
+AUTH_ENDPOINTS = ("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL", "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
+                  "TO_CHANNEL_FROM_BOT_LOGIN_URL", "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE")
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; an empty HOST listens on every interface."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_windows(text: str) -> Windows:
@@ -31,6 +49,12 @@ class Config:
     APP_PASSWORD: str = ""
     APP_TYPE: str = "MultiTenant"
     APP_TENANTID: str = ""
+    # Empty: botbuilder's public-cloud values (what Teams uses). Set all four to use others.
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str = ""
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str = ""
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str = ""
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str = ""
+    ALLOW_UNAUTHENTICATED: bool = False
     # Teams' per-thread and per-tenant budgets for send/update/delete.
     THREAD_LIMITS: Windows = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
     TENANT_LIMITS: Windows = ((50, 1.0),)
@@ -53,6 +77,8 @@ class Config:
             APP_PASSWORD=env.get("MicrosoftAppPassword", ""),
             APP_TYPE=env.get("MicrosoftAppType", cls.APP_TYPE) or cls.APP_TYPE,
             APP_TENANTID=env.get("MicrosoftAppTenantId", ""),
+            **{name: env.get(name, "") for name in AUTH_ENDPOINTS},
+            ALLOW_UNAUTHENTICATED=env.get("POLL_BOT_ALLOW_UNAUTHENTICATED", "") == "1",
             THREAD_LIMITS=parse_windows(env["POLL_BOT_THREAD_LIMITS"]) if "POLL_BOT_THREAD_LIMITS" in env
             else cls.THREAD_LIMITS,
             TENANT_LIMITS=parse_windows(env["POLL_BOT_TENANT_LIMITS"]) if "POLL_BOT_TENANT_LIMITS" in env
@@ -69,3 +95,28 @@ class Config:
     @property
     def local_development(self) -> bool:
         return not self.APP_ID
+
+    def startup_problem(self) -> str | None:
+        """Why this configuration must not start the bot, or None."""
+        if not self.APP_ID:
+            if self.ALLOW_UNAUTHENTICATED or is_loopback(self.HOST):
+                return None
+            return (f"MicrosoftAppId is not set, so requests to /api/messages are not authenticated, and "
+                    f"HOST={self.HOST!r} is not a loopback address: anyone who can reach the port could act as "
+                    "any Teams user. Set MicrosoftAppId and MicrosoftAppPassword, or HOST=127.0.0.1, or "
+                    "POLL_BOT_ALLOW_UNAUTHENTICATED=1 if something in front of the bot authenticates callers.")
+        app_type = self.APP_TYPE.lower()
+        if app_type not in APP_TYPES:
+            return f"MicrosoftAppType={self.APP_TYPE!r} is not one of {', '.join(APP_TYPES.values())}."
+        if not self.APP_PASSWORD and app_type != "userassignedmsi":
+            return ("MicrosoftAppId is set but MicrosoftAppPassword is empty: the bot could not get tokens to "
+                    "answer in Teams. Set MicrosoftAppPassword to the app registration's client secret, or "
+                    "MicrosoftAppType=UserAssignedMSI for a managed identity.")
+        if not self.APP_TENANTID and app_type != "multitenant":
+            return f"MicrosoftAppType={self.APP_TYPE} needs MicrosoftAppTenantId (the app registration's tenant)."
+        missing = [name for name in AUTH_ENDPOINTS if not getattr(self, name)]
+        if 0 < len(missing) < len(AUTH_ENDPOINTS):
+            return (f"{', '.join(missing)} missing: botbuilder uses {', '.join(AUTH_ENDPOINTS)} together and "
+                    "would refuse every token with only some of them. Set all four, or none for the public cloud.")
+        return None
+

@@ -36,16 +36,17 @@ class TokenSource:
     def __init__(self, config: Any):
         self._app_id = config.APP_ID
         self._factory = ConfigurationServiceClientCredentialFactory(config) if config.APP_ID else None
+        # The login URL and scope botbuilder is configured with, or the public cloud's.
+        self._scope = config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        self._login_url = config.TO_CHANNEL_FROM_BOT_LOGIN_URL or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL
         self._credentials = None
 
     async def header(self) -> dict[str, str]:
         if self._factory is None:
             return {}
         if self._credentials is None:
-            self._credentials = await self._factory.create_credentials(
-                self._app_id, AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL, True,
-            )
+            self._credentials = await self._factory.create_credentials(self._app_id, self._scope,
+                                                                       self._login_url, True)
         # msal caches the token; a cache miss does blocking HTTP, so keep it off the loop.
         token = await asyncio.to_thread(self._credentials.get_access_token)
         return {"Authorization": f"Bearer {token}"}
