@@ -76,7 +76,9 @@ class Router:
         self._text_hooks += other._text_hooks
         self._fallback = other._fallback or self._fallback
 
-    async def dispatch_action(self, turn: Turn, value: Any) -> None:
+    async def dispatch_action(self, turn: Turn, value: Any) -> Any | None:
+        """Run the verb's handler on the parsed payload and return the payload; None (and a notice
+        to the presser) when the payload is malformed, forged or of an unknown verb."""
         verb = value.get("verb") if isinstance(value, dict) else None
         route = self._actions.get(verb) if isinstance(verb, str) else None
         try:
@@ -85,10 +87,11 @@ class Router:
             payload = payloads.parse(value, route[0])
         except payloads.PayloadError as error:
             log.warning("rejected card payload from %s in %s: %s", turn.user.id, turn.conversation.id, error)
-            await turn.notify(UNKNOWN_BUTTON)
-            return
+            await turn.store.run(turn.refuse, UNKNOWN_BUTTON)
+            return None
         press = json.dumps({"verb": verb, **dataclasses.asdict(payload)}, sort_keys=True)
         await route[1](dataclasses.replace(turn, press=press), payload)
+        return payload
 
     async def dispatch_event(self, turn: Turn, name: str, value: Any) -> None:
         handler = self._events.get(name)

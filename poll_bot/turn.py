@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from .store import Store, UnitOfWork
@@ -82,6 +82,13 @@ class Reactions:
     removed: tuple[str, ...]
 
 
+NOTICE = "notice"  # the outbox follow-up that sends a refusal once the presser's 1:1 chat is open
+
+
+def send_notice(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
+    uow.outbox.enqueue(chat_id, "send_message", body=text_message(then["text"]))
+
+
 @dataclass(frozen=True)
 class Turn:
     activity_id: str  # the message's id; '' for events, whose handlers are idempotent instead
@@ -92,6 +99,9 @@ class Turn:
     press: str = ""  # the pressed button's payload, for card actions
     mentions: tuple[User, ...] = ()  # people @mentioned in the message, the bot excluded
     timezone: str = "UTC"  # the sender's IANA time zone, from Teams' clientInfo
+    invoked: bool = False  # the press came as an adaptiveCard/action invoke (Universal Actions)
+    card_message_id: str = ""  # the message holding the pressed card (the activity's replyToId)
+    refusals: list[str] = field(default_factory=list)  # why a press changed nothing, for the presser only
 
     async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
         """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this
@@ -108,11 +118,24 @@ class Turn:
         return work(uow, self, *args)
 
     def reply(self, uow: UnitOfWork, text: str) -> None:
+        """An answer to a typed command, in the conversation it was typed in."""
         uow.outbox.enqueue(self.conversation.id, "send_message", body=text_message(text))
 
-    async def notify(self, text: str) -> None:
-        """A short notice in its own transaction, for turns that change nothing else."""
-        await self.store.run(self.reply, text)
+    def refuse(self, uow: UnitOfWork, text: str) -> None:
+        """Why a press changed nothing, shown only to the presser: in the invoke's answer, or in
+        their 1:1 chat (opened first if need be). Never posted into a shared conversation."""
+        self.refusals.append(text)
+        if self.invoked:
+            return
+        if self.conversation.conversation_type == "personal":
+            self.reply(uow, text)
+            return
+        chat = uow.people.personal_chat(self.user.id)
+        if chat:
+            send_notice(uow, chat, {"text": text})
+        else:
+            uow.outbox.enqueue(self.conversation.id, "open_personal_chat", body={
+                "user_id": self.user.id, "then": {"kind": NOTICE, "text": text}})
 
     def same_thread(self, conversation_id: str) -> bool:
         return thread_key(conversation_id) == thread_key(self.conversation.id)

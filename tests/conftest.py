@@ -51,6 +51,11 @@ class BotUnderTest:
         await self.settle()
         return status
 
+    def told(self, user: teams.Person) -> list[str]:
+        """The texts this person got in their 1:1 chat with the bot (where refusals go)."""
+        chats = self.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", user.id)
+        return self.connector.texts(chats[0][0]) if chats else []
+
     def rows(self, sql: str, *args: Any) -> list[tuple]:
         with sqlite3.connect(self.db_path) as conn:
             return conn.execute(sql, args).fetchall()

@@ -127,7 +127,7 @@ async def test_everyone_must_approve_and_any_reject_ends_it(make_bot, group):
     await press(bot, group, ALEX, card_id, "Confirm approval")
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
     await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": ""})
-    assert bot.connector.texts(group.id)[-1] == "Give a reason when you reject."
+    assert bot.told(PAT)[-1] == "Give a reason when you reject."
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
 
     await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": "Over budget"})
@@ -203,7 +203,7 @@ async def test_in_sequence_only_the_current_approver_decides_and_the_next_is_ask
     assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id], "only the first is asked"
 
     await press(bot, group, ALEX, card_id, "Confirm approval")
-    assert bot.connector.texts(group.id)[-1] == "It's Patti Fernandez's turn first; you'll be asked when it's yours."
+    assert bot.told(ALEX)[-1] == "It's Patti Fernandez's turn first; you'll be asked when it's yours."
     await press(bot, group, PAT, card_id, "Confirm approval")
     assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id, ALEX.id]
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
@@ -220,9 +220,9 @@ async def test_only_approvers_decide_and_not_the_requester(make_bot, group):
 
     card_id = await shortcut(bot, group)
     await press(bot, group, LEE, card_id, "Confirm approval")
-    assert bot.connector.texts(group.id)[-1] == "Only the listed approvers can decide on this request."
+    assert bot.told(LEE)[-1] == "Only the listed approvers can decide on this request."
     await press(bot, group, MEGAN, card_id, "Confirm approval")
-    assert bot.connector.texts(group.id)[-1] == "You can't decide on your own request."
+    assert bot.told(MEGAN)[-1] == "You can't decide on your own request."
     assert bot.rows("SELECT COUNT(*) FROM approval_approvers WHERE decision IS NOT NULL") == [(0,)]
 
 
@@ -230,7 +230,8 @@ async def test_requester_cancels_and_then_nothing_changes(make_bot, group):
     bot = await make_bot()
     card_id = await shortcut(bot, group)
     await press(bot, group, ALEX, card_id, "Yes, cancel it")
-    assert bot.connector.texts(group.id)[-1] == "Only the requester can cancel this request."
+    assert bot.told(ALEX)[-1] == "Only the requester can cancel this request."
+    assert bot.connector.texts(group.id) == [], "refusals are never posted into the conversation"
 
     stale = card(bot, group.id, card_id)
     await press(bot, group, MEGAN, card_id, "Yes, cancel it")
@@ -240,7 +241,7 @@ async def test_requester_cancels_and_then_nothing_changes(make_bot, group):
     assert [shown[shown.index(name) + 1] for name in (ALEX.name, PAT.name)] == ["🚫 Cancelled"] * 2
 
     await bot.press(group, ALEX, card_id, submit_data(stale, "Confirm approval"), {})
-    assert bot.connector.texts(group.id)[-1] == "This request is already cancelled, so nothing was changed."
+    assert bot.told(ALEX)[-1] == "This request is already cancelled, so nothing was changed."
     assert bot.rows("SELECT event FROM approval_events ORDER BY id") == [("created",), ("cancelled",)]
 
 

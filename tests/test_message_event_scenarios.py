@@ -97,7 +97,7 @@ async def test_the_creator_deletes_a_poll_from_its_card_after_confirming(bot):
     confirm = cards.buttons(card)["Yes, delete it"]  # inside the "Delete poll" show-card
 
     await bot.press(chat, ALEX, card_id, confirm)
-    assert bot.connector.texts(chat.id)[-1] == "Only Megan Bowen, who created this poll, can delete it."
+    assert bot.told(ALEX)[-1] == "Only Megan Bowen, who created this poll, can delete it."
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(1,)]
 
     await bot.press(chat, MEGAN, card_id, confirm)
@@ -123,7 +123,7 @@ async def test_a_card_teams_will_not_delete_becomes_a_deleted_card_without_butto
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
 
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(stale)["Pizza"])
-    assert bot.connector.texts(chat.id)[-1] == "This poll no longer exists, so nothing was changed."
+    assert bot.told(ALEX)[-1] == "This poll no longer exists, so nothing was changed."
 
 
 async def test_a_reaction_is_recorded_against_the_poll_and_is_never_a_vote(bot):

@@ -121,10 +121,10 @@ async def test_a_used_or_foreign_form_posts_nothing(bot):
     inputs = {"question": "Q?", "options": "A\nB", "choice_mode": "single"}
 
     await bot.press(chat, ALEX, form_id, submit, inputs)
-    assert bot.connector.texts(chat.id)[-1] == "That form belongs to someone else. Type `poll` to get your own."
+    assert bot.told(ALEX)[-1] == "That form belongs to someone else. Type `poll` to get your own."
     await bot.press(chat, MEGAN, form_id, submit, inputs)
     await bot.press(chat, MEGAN, form_id, submit, inputs)
-    assert bot.connector.texts(chat.id)[-1] == "That form was already used. Type `poll` for a new form."
+    assert bot.told(MEGAN)[-1] == "That form was already used. Type `poll` for a new form."
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(1,)]
 
 
@@ -135,7 +135,7 @@ async def test_only_the_creator_closes_and_reopens(bot):
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(card)["Sushi"])
 
     await bot.press(chat, ALEX, card_id, cards.buttons(card)["Close poll"])
-    assert bot.connector.texts(chat.id)[-1] == "Only Megan Bowen, who created this poll, can close it."
+    assert bot.told(ALEX)[-1] == "Only Megan Bowen, who created this poll, can close it."
     assert bot.rows("SELECT status FROM polls") == [("open",)]
 
     await bot.press(chat, MEGAN, card_id, cards.buttons(card)["Close poll"])
@@ -147,7 +147,7 @@ async def test_only_the_creator_closes_and_reopens(bot):
     assert cards.option_counts(closed)["Sushi"] == "1 vote · 100%"
 
     await bot.press(chat, PAT, card_id, cards.vote_buttons(card)["Pizza"])
-    assert bot.connector.texts(chat.id)[-1] == "This poll is closed, so your vote was not recorded."
+    assert bot.told(PAT)[-1] == "This poll is closed, so your vote was not recorded."
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(1,)]
 
     await bot.press(chat, PAT, card_id, cards.buttons(closed)["Reopen poll"])
@@ -179,11 +179,12 @@ async def test_forged_and_stale_payloads_change_nothing(bot):
     await bot.press(other_chat, ALEX, card_id, vote)
 
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]
-    notices = bot.connector.texts(chat.id)
+    notices = bot.told(ALEX)
     assert notices.count("That button isn't one I recognise, so nothing was changed. Try the latest card.") == 7
-    assert notices[-2:] == ["That option isn't on this poll, so nothing was changed.",
-                            "This poll no longer exists, so nothing was changed."]
-    assert bot.connector.texts(other_chat.id) == ["That poll isn't in this conversation, so nothing was changed."]
+    assert notices[-3:] == ["That option isn't on this poll, so nothing was changed.",
+                            "This poll no longer exists, so nothing was changed.",
+                            "That poll isn't in this conversation, so nothing was changed."]
+    assert bot.connector.texts(chat.id) == bot.connector.texts(other_chat.id) == [], "only Alex is told"
     assert bot.connector.calls_of("PUT") == []
 
 

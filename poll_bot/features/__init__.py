@@ -4,10 +4,11 @@ Teams event in the module that registers its name (lifecycle.py, reactions.py)."
 from __future__ import annotations
 
 from ..router import Router
+from ..turn import NOTICE, send_notice
 from . import approvals, lifecycle, polls, prompts, reactions
 
 CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS, **prompts.CARD_RENDERERS}
-FOLLOWUPS = {**approvals.FOLLOWUPS}
+FOLLOWUPS = {**approvals.FOLLOWUPS, NOTICE: send_notice}
 
 
 def build_router() -> Router:

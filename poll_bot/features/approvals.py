@@ -150,7 +150,7 @@ def _decide(uow: UnitOfWork, turn: Turn, approval: Approval, verdict: str, text:
     """Record the verdict, or tell the user why not; True if it was recorded."""
     problem = rules.decision_problem(approval, turn.user.id, verdict, text)
     if problem:
-        turn.reply(uow, problem)
+        turn.refuse(uow, problem)
         return False
     after = rules.decide(approval, turn.user.id, verdict, text, utc_now())
     uow.approvals.save_decisions(after)
@@ -173,7 +173,7 @@ def _reassign(uow: UnitOfWork, turn: Turn, approval_id: int, to_id: str) -> None
     new = next((p for p in candidates if p.id == to_id), None)
     problem = "Pick someone from the list." if new is None else rules.reassign_problem(approval, turn.user.id, new)
     if problem:
-        turn.reply(uow, problem)
+        turn.refuse(uow, problem)
         return
     uow.approvals.reassign(approval.id, turn.user.id, new)
     uow.approvals.log(approval.id, Person(turn.user.id, turn.user.name), "reassigned", new.name)
@@ -191,7 +191,7 @@ def _cancel(uow: UnitOfWork, turn: Turn, approval_id: int) -> None:
         return
     problem = rules.may_cancel(approval, turn.user.id)
     if problem:
-        turn.reply(uow, problem)
+        turn.refuse(uow, problem)
         return
     uow.approvals.set_status(approval.id, "cancelled")
     uow.approvals.log(approval.id, approval.requester, "cancelled")
@@ -202,14 +202,14 @@ def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None
     """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice."""
     approval = uow.approvals.get(approval_id)
     if approval is None:
-        turn.reply(uow, "This request no longer exists, so nothing was changed.")
+        turn.refuse(uow, "This request no longer exists, so nothing was changed.")
         return None
     shown_here = (
         turn.same_thread(approval.conversation_id)
         or any(c.conversation_id == turn.conversation.id for c in uow.cards.for_subject("approval", approval_id))
     )
     if not shown_here:
-        turn.reply(uow, "That request isn't in this conversation, so nothing was changed.")
+        turn.refuse(uow, "That request isn't in this conversation, so nothing was changed.")
         return None
     return approval
 

@@ -35,7 +35,7 @@ def submit_form(uow: UnitOfWork, turn: Turn, submitted: Any, kind: str, command:
     card = uow.cards.get(submitted.card)
     problem = form_problem(turn, card, kind, command)
     if problem:
-        turn.reply(uow, problem)
+        turn.refuse(uow, problem)
         return
     try:
         state = {**post(), "status": "posted"}

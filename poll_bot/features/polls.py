@@ -121,7 +121,7 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | No
         return None  # its team is archived or its channel deleted: nothing can be said there
     problem = _vote_problem(turn, poll, pressed.option)
     if problem:
-        turn.reply(uow, problem)
+        turn.refuse(uow, problem)
         return None
     current = uow.polls.user_choices(poll.id, turn.user.id)
     chosen = rules.next_choices(poll.multiple_choice, current, pressed.option)
@@ -160,11 +160,11 @@ async def reopen(turn: Turn, ref: PollRef) -> None:
 def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.reply(uow, ELSEWHERE if poll else GONE)
+        turn.refuse(uow, ELSEWHERE if poll else GONE)
         return
     if not rules.may_manage(poll.creator_id, turn.user.id):
         verb = "close" if status == "closed" else "reopen"
-        turn.reply(uow, f"Only {poll.creator_name}, who created this poll, can {verb} it.")
+        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can {verb} it.")
         return
     if poll.status != status:
         uow.polls.set_status(poll.id, status)
@@ -180,10 +180,10 @@ def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator confirmed on the card: remove its messages from Teams and the poll from the store."""
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.reply(uow, ELSEWHERE if poll else GONE)
+        turn.refuse(uow, ELSEWHERE if poll else GONE)
         return
     if not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.reply(uow, f"Only {poll.creator_name}, who created this poll, can delete it.")
+        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can delete it.")
         return
     cards = uow.cards.for_subject("poll", poll.id)
     remove_messages(uow, cards)
