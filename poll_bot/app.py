@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
@@ -44,31 +45,38 @@ def _services(config: Config):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
-        store = await Store.open(config.DB_PATH)
-        session = aiohttp.ClientSession()
-        pipeline = Pipeline(
-            store, Connector(session, TokenSource(config)), CARD_RENDERERS,
-            Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
-            RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
-            followups=FOLLOWUPS,
-        )
-        adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
-        adapter.on_turn_error = _turn_error_handler(store)
-        app[STORE], app[PIPELINE] = store, pipeline
-        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), config.DOUBLE_PRESS_SECONDS)
-        await pipeline.start()
-        timers = Timers(store, config)
-        await timers.tick()  # catch up on what fell due while the bot was down
-        background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
-        app[TIMERS] = timers
-        log.info("poll bot ready, database %s", config.DB_PATH)
-        yield
-        for task in background:
-            task.cancel()
-        await pipeline.stop()
-        await session.close()
-        await store.close()
+        # Closed in reverse order, also when startup fails or a signal cancels it: an open
+        # database keeps aiosqlite's thread, and with it the process, alive.
+        async with AsyncExitStack() as closing:
+            store = await Store.open(config.DB_PATH)
+            closing.push_async_callback(store.close)
+            session = await closing.enter_async_context(aiohttp.ClientSession())
+            pipeline = Pipeline(
+                store, Connector(session, TokenSource(config)), CARD_RENDERERS,
+                Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+                RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
+                followups=FOLLOWUPS,
+            )
+            closing.push_async_callback(pipeline.stop)
+            adapter = PollBotAdapter(ConfigurationBotFrameworkAuthentication(config))
+            adapter.on_turn_error = _turn_error_handler(store)
+            app[STORE], app[PIPELINE] = store, pipeline
+            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), config.DOUBLE_PRESS_SECONDS)
+            await pipeline.start()
+            timers = Timers(store, config)
+            await timers.tick()  # catch up on what fell due while the bot was down
+            background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+            closing.push_async_callback(_cancel, background)
+            app[TIMERS] = timers
+            log.info("poll bot ready, database %s", config.DB_PATH)
+            yield
     return lifecycle
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:

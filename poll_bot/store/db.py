@@ -9,8 +9,10 @@ because the thread runs one function at a time, needs no lock.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -71,12 +73,16 @@ class Database:
         # aiosqlite's public calls each queue one statement; _execute queues a whole function.
         return await self._conn._execute(_in_transaction, self._conn._conn, work, args)
 
+    async def schema_version(self) -> int:
+        (version,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return version
+
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        (current,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        current = await self.schema_version()
         applied = []
         for version, path in migration_files(folder):
             if version > current:
@@ -84,6 +90,25 @@ class Database:
                 log.info("applied migration %s", path.name)
                 applied.append(version)
         return applied
+
+
+def backup(source: str, target: str) -> None:
+    """A consistent copy of the database, also while the bot writes to it: SQLite's online
+    backup copies one snapshot (in WAL mode the bot's writes go on meanwhile) into a
+    temporary file, which takes the target's name only once it is complete."""
+    if not Path(source).is_file():
+        raise FileNotFoundError(f"there is no database at {source}")
+    if Path(target).resolve() == Path(source).resolve():
+        raise ValueError("the backup must go to another file than the database")
+    partial = Path(f"{target}.partial")
+    try:
+        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(partial)) as copy:
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, without -wal and -shm
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
 
 
 def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], args: tuple) -> T:
