@@ -16,7 +16,7 @@ from .activity import activity_from_json
 from .adapter import PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router
+from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, retention
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
 from .outbound.pipeline import Pipeline
@@ -122,7 +122,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 class Timers:
-    """Due dates and reminders: checked every TIMER_SECONDS, and once at startup."""
+    """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
 
     def __init__(self, store: Store, config: Config):
         self._store = store
@@ -132,6 +132,10 @@ class Timers:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
         await self._store.run(approvals.tick, now, reminder_after)
+        if self._config.RETENTION_DAYS:
+            before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
+            while await self._store.run(retention.forget_finished, before):
+                pass  # a batch per transaction, so turns are not held up behind a long delete
 
     async def run(self) -> None:
         while True:
