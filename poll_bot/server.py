@@ -5,7 +5,7 @@ On the first SIGTERM or SIGINT one deadline is set, and every step below ends by
 1. no new turns: the listener closes, and a request still arriving on an open
    connection gets 503 with Retry-After;
 2. the turns in flight finish (one still running when delivery time is up is
-   cancelled before it is acknowledged; Teams sends it again);
+   cancelled without an answer; a redelivery of a handled activity counts once);
 3. the outbound pipeline delivers what it can in the time left;
 4. the app's cleanup cancels the rest (claimed jobs go back to the outbox, sent
    after the restart), stops the timers and closes the HTTP session and the database.
@@ -71,7 +71,7 @@ def _on_signal(signum: int, stopping: asyncio.Future, seconds: float, finished: 
 def _exit_now(seconds: float, finished: threading.Event) -> None:
     """The deadline passed and the process is still here."""
     if finished.is_set():
-        log.warning("stopped cleanly, but a thread is still blocked (DNS or a token request); exiting")
+        log.warning("stopped, but a thread is still running at the deadline; exiting")
     else:
         log.error("shutdown did not finish within %g s; exiting (acknowledged work is committed)", seconds)
     logging.shutdown()
@@ -140,5 +140,5 @@ class Intake:
         for task in late:
             task.cancel()
         if late:
-            log.warning("%d requests still running at the deadline were cancelled", len(late))
+            log.warning("cancelled %d requests still running at the deadline", len(late))
             await asyncio.wait(late)

@@ -58,11 +58,15 @@ class Database:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "busy_timeout=5000"):
-            await conn.execute(f"PRAGMA {pragma}")
-        db = cls(conn)
-        await db.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "busy_timeout=5000"):
+                await conn.execute(f"PRAGMA {pragma}")
+            db = cls(conn)
+            await db.migrate()
+        except BaseException:
+            await conn.close()  # also when a signal cancels the startup: its thread would keep the process
+            raise
         return db
 
     async def close(self) -> None:
