@@ -5,6 +5,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable, TypeVar
 
@@ -17,7 +18,7 @@ from .activity import activity_from_json
 from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router
+from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -52,35 +53,42 @@ def _services(config: Config, metrics: Metrics):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
-        store = await Store.open(config.DB_PATH)
-        store.on_commit(metrics.committed)
-        session = aiohttp.ClientSession()
-        pipeline = Pipeline(
-            store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
-            Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
-            RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
-            followups=FOLLOWUPS,
-        )
-        adapter = PollBotAdapter(
-            ConfigurationBotFrameworkAuthentication(config),
-            config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
-        )
-        adapter.on_turn_error = _turn_error_handler(store)
-        app[STORE], app[PIPELINE] = store, pipeline
-        app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, config.DOUBLE_PRESS_SECONDS)
-        await pipeline.start()
-        timers = Timers(store, config)
-        await timers.tick()  # catch up on what fell due while the bot was down
-        background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
-        app[TIMERS] = timers
-        log.info("poll bot ready, database %s", config.DB_PATH)
-        yield
-        for task in background:
-            task.cancel()
-        await pipeline.stop()
-        await session.close()
-        await store.close()
+        # Closed in reverse order, also when startup fails or a signal cancels it: an open
+        # database keeps aiosqlite's thread, and with it the process, alive.
+        async with AsyncExitStack() as closing:
+            store = await Store.open(config.DB_PATH)
+            closing.push_async_callback(store.close)
+            store.on_commit(metrics.committed)
+            session = await closing.enter_async_context(aiohttp.ClientSession())
+            pipeline = Pipeline(
+                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
+                Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+                RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
+                followups=FOLLOWUPS,
+            )
+            closing.push_async_callback(pipeline.stop)
+            adapter = PollBotAdapter(
+                ConfigurationBotFrameworkAuthentication(config),
+                config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            )
+            adapter.on_turn_error = _turn_error_handler(store)
+            app[STORE], app[PIPELINE] = store, pipeline
+            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, config.DOUBLE_PRESS_SECONDS)
+            await pipeline.start()
+            timers = Timers(store, config)
+            await timers.tick()  # catch up on what fell due while the bot was down
+            background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+            closing.push_async_callback(_cancel, background)
+            app[TIMERS] = timers
+            log.info("poll bot ready, database %s", config.DB_PATH)
+            yield
     return lifecycle
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @web.middleware
@@ -167,7 +175,7 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
 
 
 class Timers:
-    """Due dates and reminders: checked every TIMER_SECONDS, and once at startup."""
+    """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
 
     def __init__(self, store: Store, config: Config):
         self._store = store
@@ -177,6 +185,10 @@ class Timers:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
         await self._store.run(approvals.tick, now, reminder_after)
+        if self._config.RETENTION_DAYS:
+            before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
+            while await self._store.run(retention.forget_finished, before):
+                pass  # a batch per transaction, so turns are not held up behind a long delete
 
     async def run(self) -> None:
         while True:

@@ -7,6 +7,7 @@ reads from the configuration object.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass
 
@@ -64,7 +65,11 @@ class Config:
     DOUBLE_PRESS_SECONDS: float = 1.5
     # An approver who hasn't read their 1:1 request after this long gets one reminder.
     APPROVAL_REMINDER_SECONDS: float = 4 * 3600
-    TIMER_SECONDS: float = 30.0  # how often due dates and reminders are checked
+    TIMER_SECONDS: float = 30.0  # how often due dates, reminders and retention are checked
+    # On SIGTERM/SIGINT: finish turns and deliver what can go out within this many seconds, then exit.
+    SHUTDOWN_SECONDS: float = 10.0
+    # Closed polls and finished requests older than this many days are deleted; 0 keeps them forever.
+    RETENTION_DAYS: float = 0.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -90,6 +95,8 @@ class Config:
             APPROVAL_REMINDER_SECONDS=float(env.get("POLL_BOT_APPROVAL_REMINDER_SECONDS",
                                                     cls.APPROVAL_REMINDER_SECONDS)),
             TIMER_SECONDS=float(env.get("POLL_BOT_TIMER_SECONDS", cls.TIMER_SECONDS)),
+            SHUTDOWN_SECONDS=_not_negative("POLL_BOT_SHUTDOWN_SECONDS", env, cls.SHUTDOWN_SECONDS),
+            RETENTION_DAYS=_not_negative("POLL_BOT_RETENTION_DAYS", env, cls.RETENTION_DAYS),
         )
 
     @property
@@ -120,3 +127,13 @@ class Config:
                     "would refuse every token with only some of them. Set all four, or none for the public cloud.")
         return None
 
+
+def _not_negative(name: str, env, default: float) -> float:
+    text = env.get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a number of 0 or more, not {text!r}")
+    return value

@@ -6,30 +6,14 @@ import asyncio
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import aiohttp
 
 from tests.support import cards, teams
+from tests.support.bot_process import start_bot
 from tests.support.net import free_port
 from tests.support.teams import MEGAN
-
-
-async def start_bot(db, port) -> subprocess.Popen:
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "LOG_LEVEL": "WARNING",
-           "POLL_BOT_DOUBLE_PRESS_SECONDS": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "poll_bot"], env=env)
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-    raise TimeoutError("the bot did not start")
 
 
 async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector):

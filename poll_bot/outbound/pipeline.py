@@ -58,6 +58,7 @@ class Pipeline:
         self._dirty: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopped = False
         store.on_enqueue(self.wake)
 
     async def start(self) -> None:
@@ -65,12 +66,18 @@ class Pipeline:
         self.wake(set(await self._store.run(_resume)))
 
     async def stop(self) -> None:
+        """Cancel every lane, wherever it waits (a budget, a backoff, a call to Teams), and put
+        the jobs they had claimed back in the queue: all of it goes out after a restart."""
+        self._stopped = True
         lanes = list(self._lanes.values())
         for lane in lanes:
             lane.cancel()
         await asyncio.gather(*lanes, return_exceptions=True)
+        await self._store.run(lambda uow: uow.outbox.release_claims())
 
     def wake(self, conversation_ids: set[str]) -> None:
+        if self._stopped:
+            return
         for conversation_id in conversation_ids:
             self._dirty.add(conversation_id)
             if conversation_id not in self._lanes:
@@ -78,7 +85,7 @@ class Pipeline:
                 self._lanes[conversation_id] = asyncio.create_task(self._run_lane(conversation_id))
 
     async def wait_idle(self) -> None:
-        """Until no lane has deliverable work (used by tests and graceful shutdown)."""
+        """Until no lane has deliverable work (tests, and shutdown while its time lasts)."""
         await self._idle.wait()
 
     async def _run_lane(self, conversation_id: str) -> None:

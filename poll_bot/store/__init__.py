@@ -56,6 +56,10 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
 
+    async def schema_version(self) -> int:
+        """The newest migration applied (they are applied when the store opens)."""
+        return await self._db.schema_version()
+
     def on_enqueue(self, callback: Callable[[set[str]], None]) -> None:
         """Called after a commit that queued outbound work, with the conversations it is for."""
         self._on_enqueue = callback

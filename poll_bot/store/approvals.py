@@ -145,6 +145,16 @@ class ApprovalStore:
         ).fetchall()
         return [self.get(r["id"]) for r in rows]
 
+    def finished_before(self, before: str, limit: int) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM approvals WHERE status != 'pending' AND closed_at < ? ORDER BY id LIMIT ?", (before, limit))
+        return [r[0] for r in rows]
+
+    def delete_many(self, approval_ids: list[int]) -> None:
+        """Delete these requests; their approvers, audit and copies go with them (the audit
+        may be deleted only together with its request)."""
+        self._conn.execute(f"DELETE FROM approvals WHERE id IN ({placeholders(approval_ids)})", approval_ids)
+
     def in_conversations(self, conversation_ids: list[str], status: str, reason: str = "") -> list[int]:
         marks = placeholders(conversation_ids)
         rows = self._conn.execute(

@@ -45,6 +45,12 @@ class CardStore:
     def delete(self, card_id: int) -> None:
         self._conn.execute("DELETE FROM cards WHERE id = ?", (card_id,))
 
+    def delete_for_subjects(self, kind: str, subject_ids: list[int]) -> None:
+        """Every card (1:1 copies too) showing these polls or requests; their outbox rows,
+        texts and reactions go with them."""
+        self._conn.execute(f"DELETE FROM cards WHERE kind = ? AND subject_id IN ({placeholders(subject_ids)})",
+                           (kind, *subject_ids))
+
     def showing_subjects_of(self, conversation_ids: list[str]) -> list[Card]:
         """Cards in other conversations (1:1 copies) that show polls or requests of these conversations."""
         marks = placeholders(conversation_ids)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -57,11 +59,15 @@ class Database:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "busy_timeout=5000"):
-            await conn.execute(f"PRAGMA {pragma}")
-        db = cls(conn)
-        await db.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "busy_timeout=5000"):
+                await conn.execute(f"PRAGMA {pragma}")
+            db = cls(conn)
+            await db.migrate()
+        except BaseException:
+            await conn.close()  # also when a signal cancels the startup: its thread would keep the process
+            raise
         return db
 
     async def close(self) -> None:
@@ -74,12 +80,16 @@ class Database:
         context = contextvars.copy_context()
         return await self._conn._execute(context.run, _in_transaction, self._conn._conn, work, args)
 
+    async def schema_version(self) -> int:
+        (version,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return version
+
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        (current,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        current = await self.schema_version()
         applied = []
         for version, path in migration_files(folder):
             if version > current:
@@ -87,6 +97,25 @@ class Database:
                 log.info("applied migration %s", path.name)
                 applied.append(version)
         return applied
+
+
+def backup(source: str, target: str) -> None:
+    """A consistent copy of the database, also while the bot writes to it: SQLite's online
+    backup copies one snapshot (in WAL mode the bot's writes go on meanwhile) into a
+    temporary file, which takes the target's name only once it is complete."""
+    if not Path(source).is_file():
+        raise FileNotFoundError(f"there is no database at {source}")
+    if Path(target).resolve() == Path(source).resolve():
+        raise ValueError("the backup must go to another file than the database")
+    partial = Path(f"{target}.partial")
+    try:
+        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(partial)) as copy:
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, without -wal and -shm
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
 
 
 def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], args: tuple) -> T:

@@ -75,7 +75,7 @@ class OutboxStore:
         return row is not None
 
     def release_claims(self) -> None:
-        """After a crash: jobs that were in flight go back to the queue (a duplicate update is dropped)."""
+        """After a stop or a crash: jobs that were in flight go back to the queue (a duplicate update is dropped)."""
         self._conn.execute(
             """DELETE FROM outbox WHERE claimed = 1 AND kind = 'update_card' AND card_id IN
                    (SELECT card_id FROM outbox WHERE kind = 'update_card' AND claimed = 0)"""

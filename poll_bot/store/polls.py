@@ -110,6 +110,15 @@ class PollStore:
     def delete(self, poll_id: int) -> None:
         self._conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
+    def delete_many(self, poll_ids: list[int]) -> None:
+        """Delete these polls; their options, votes and quick-reply offers go with them."""
+        self._conn.execute(f"DELETE FROM polls WHERE id IN ({placeholders(poll_ids)})", poll_ids)
+
+    def closed_before(self, before: str, limit: int) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM polls WHERE status = 'closed' AND closed_at < ? ORDER BY id LIMIT ?", (before, limit))
+        return [r[0] for r in rows]
+
     def open_in(self, conversation_ids: list[str]) -> list[int]:
         marks = placeholders(conversation_ids)
         rows = self._conn.execute(

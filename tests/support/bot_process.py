@@ -1,0 +1,34 @@
+"""The bot as a real process (`python -m poll_bot`), for crash, shutdown and backup tests."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+import aiohttp
+
+POLL_BOT = Path(sys.executable).parent / "poll-bot"  # the console script of this environment
+
+
+def bot_env(db, port: int, **overrides: str) -> dict[str, str]:
+    return {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "LOG_LEVEL": "WARNING",
+            "POLL_BOT_DOUBLE_PRESS_SECONDS": "0", **overrides}
+
+
+async def start_bot(db, port: int, stderr: IO | None = None, **overrides: str) -> subprocess.Popen:
+    """Start the bot and wait until /healthz answers."""
+    process = subprocess.Popen([sys.executable, "-m", "poll_bot"], env=bot_env(db, port, **overrides), stderr=stderr)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise TimeoutError("the bot did not start")
