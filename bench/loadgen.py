@@ -12,6 +12,7 @@ class Result:
     started: float
     finished: float
     status: int
+    body: bytes
 
     @property
     def latency(self) -> float:
@@ -24,16 +25,14 @@ def _request(host: str, port: int, path: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     status = int((await reader.readline()).split()[1])
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
-    if length:
-        await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length) if length else b""
 
 
 async def run(host: str, port: int, bodies: list[bytes], concurrency: int,
@@ -49,8 +48,8 @@ async def run(host: str, port: int, bodies: list[bytes], concurrency: int,
                 request = queue.pop()
                 started = time.perf_counter()
                 writer.write(request)
-                status = await _read_response(reader)
-                results.append(Result(started, time.perf_counter(), status))
+                status, body = await _read_response(reader)
+                results.append(Result(started, time.perf_counter(), status, body))
         finally:
             writer.close()
 

@@ -3,11 +3,14 @@
 On loopback it starts the bot (fresh database), a fake Bot Connector that
 enforces Teams' per-thread limits (429 + Retry-After), and a closed-loop load
 generator: one poll in one channel, then N distinct users vote at C concurrent
-clients. The same load then goes to a do-nothing bot on the stock CloudAdapter
-and to a bare aiohttp JSON handler. Each target runs --rounds times,
-interleaved; figures are medians.
+clients. Each round votes twice, on fresh bots: by Action.Submit (messages) and
+by Action.Execute (`adaptiveCard/action` invokes, each answered with the
+voter's own card). The same load then goes to a do-nothing bot on the stock
+CloudAdapter and to a bare aiohttp JSON handler. Each target runs --rounds
+times, interleaved; figures are medians.
 
-Exit status 1 when a vote is lost or the final card is wrong (never on timing).
+Exit status 1 when a vote is lost, the final card is wrong or an invoke is not
+answered with the voter's card (never on timing).
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ VOTERS = re.compile(r"^(\d+) (?:person|people) voted$")
 
 @dataclass
 class BotRound:
+    path: str  # "submit" or "invoke"
     votes_per_s: float
     p50_ms: float
     p99_ms: float
@@ -77,13 +81,25 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def vote_bodies(chat: teams.Chat, card_id: str, buttons: dict, service_url: str, votes: int) -> list[bytes]:
+def vote_bodies(chat: teams.Chat, card_id: str, buttons: dict, service_url: str, votes: int,
+                path: str = "submit") -> list[bytes]:
+    press = teams.invoke if path == "invoke" else teams.submit
     bodies = []
     for i in range(votes):
         voter = teams.Person(f"29:bench-voter-{i:06d}", f"Voter {i}")
         data = buttons[OPTIONS[i % len(OPTIONS)]]
-        bodies.append(json.dumps(teams.submit(chat, voter, data, card_id, service_url)).encode())
+        bodies.append(json.dumps(press(chat, voter, data, card_id, service_url)).encode())
     return bodies
+
+
+def shows_own_vote(answer: bytes, option: str) -> bool:
+    """An invoke answered with the voter's own card, their option marked."""
+    body = json.loads(answer)
+    if body.get("type") != "application/vnd.microsoft.card.adaptive":
+        return False
+    rows = [row["items"][0]["columns"][0]["items"][0]["inlines"] for row in body["value"]["body"]
+            if row.get("type") == "Container"]
+    return any(runs[1]["text"] == option and len(runs) == 3 for runs in rows)
 
 
 def voters_on(card: dict) -> int | None:
@@ -105,13 +121,12 @@ async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector) -> tu
         await asyncio.sleep(0.01)
     card_id = connector.calls_of("POST")[-1].activity_id
     card = connector.card(chat.id, card_id)
-    buttons = {a["title"]: a["data"] for block in card["body"] if block["type"] == "ColumnSet"
-               for column in block["columns"] for item in column["items"] if item["type"] == "ActionSet"
-               for a in item["actions"]}
+    buttons = {block["selectAction"]["title"]: block["selectAction"]["data"] for block in card["body"]
+               if block.get("selectAction")}
     return card_id, buttons
 
 
-async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
+async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> BotRound:
     connector = FakeConnector(limits=TeamsLimits())
     await connector.start()
     port, db = free_port(), workdir / f"bench-{time.monotonic_ns()}.sqlite3"
@@ -120,7 +135,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
     try:
         chat = teams.channel_thread()
         card_id, buttons = await post_poll(port, chat, connector)
-        bodies = vote_bodies(chat, card_id, buttons, connector.url, votes)
+        bodies = vote_bodies(chat, card_id, buttons, connector.url, votes, path)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
         last_ack = max(r.finished for r in results)
         acknowledged = sum(1 for r in results if 200 <= r.status < 300)
@@ -134,7 +149,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
     latencies = [r.latency * 1000 for r in results]
     span = last_ack - min(r.started for r in results)
     round_ = BotRound(
-        votes_per_s=acknowledged / span, p50_ms=loadgen.percentile(latencies, 0.5),
+        path=path, votes_per_s=acknowledged / span, p50_ms=loadgen.percentile(latencies, 0.5),
         p99_ms=loadgen.percentile(latencies, 0.99), acknowledged=acknowledged, in_database=in_database,
         on_card=on_card, puts=len([c for c in connector.calls if c.method == "PUT"]),
         throttled=connector.limits.throttled, final_card_after_s=final_after,
@@ -145,6 +160,12 @@ async def bot_round(votes: int, concurrency: int, workdir: Path) -> BotRound:
         round_.problems.append(f"database holds {in_database} votes, {acknowledged} were acknowledged")
     if on_card != acknowledged:
         round_.problems.append(f"final card shows {on_card} voters, {acknowledged} were acknowledged")
+    if path == "invoke":
+        # The load generator sends the bodies in order, so answer i is voter i's.
+        wrong = sum(1 for i, r in enumerate(sorted(results, key=lambda r: r.started))
+                    if not shows_own_vote(r.body, OPTIONS[i % len(OPTIONS)]))
+        if wrong:
+            round_.problems.append(f"{wrong} invokes were not answered with the voter's own card")
     return round_
 
 
@@ -188,7 +209,8 @@ async def main() -> int:
             if not args.skip_baselines:
                 stock.append(await baseline_round("stock", args.votes, args.concurrency))
                 bare.append(await baseline_round("bare", args.votes, args.concurrency))
-            bot_rounds.append(await bot_round(args.votes, args.concurrency, Path(tmp)))
+            for path in ("submit", "invoke"):
+                bot_rounds.append(await bot_round(args.votes, args.concurrency, Path(tmp), path))
 
     report = summarize(args, bot_rounds, stock, bare)
     print(render(report))
@@ -203,14 +225,20 @@ def _median(values):
 
 
 def summarize(args, bot_rounds: list[BotRound], stock, bare) -> dict:
+    def medians(path: str) -> dict:
+        rounds = [r for r in bot_rounds if r.path == path]
+        return {name: _median([getattr(r, name) for r in rounds]) for name in
+                ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s")}
+
     report = {
         "votes": args.votes, "concurrency": args.concurrency, "rounds": args.rounds,
-        "bot": {name: _median([getattr(r, name) for r in bot_rounds]) for name in
-                ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s")},
+        "bot": medians("submit"),
+        "bot_invoke": medians("invoke"),
         "per_round": [r.__dict__ for r in bot_rounds],
         "problems": [p for r in bot_rounds for p in r.problems],
         "lost_votes": max(max(r.acknowledged - r.in_database, r.acknowledged - r.on_card) for r in bot_rounds),
     }
+    report["ratio_invoke_vs_submit"] = report["bot_invoke"]["votes_per_s"] / report["bot"]["votes_per_s"]
     if stock:
         report["stock_cloudadapter"] = {"requests_per_s": _median([s[0] for s in stock]),
                                         "p50_ms": _median([s[1] for s in stock]), "p99_ms": _median([s[2] for s in stock])}
@@ -223,16 +251,23 @@ def summarize(args, bot_rounds: list[BotRound], stock, bare) -> dict:
 
 
 def render(report: dict) -> str:
-    bot = report["bot"]
-    final = bot["final_card_after_s"]
     lines = [
         f"Poll Bot benchmark: {report['votes']} distinct voters, {report['concurrency']} concurrent clients, "
         f"medians of {report['rounds']} round(s)",
-        f"  votes accepted/s        {bot['votes_per_s']:.0f}",
-        f"  /api/messages latency   p50 {bot['p50_ms']:.1f} ms, p99 {bot['p99_ms']:.1f} ms",
-        f"  PUTs sent               {bot['puts']:.0f}",
-        f"  429s received           {bot['throttled']:.0f}",
-        f"  final card after        {'never' if final is None else f'{final:.2f} s'} (from the last vote's ack)",
+    ]
+    for title, bot in (("Action.Submit (messages)", report["bot"]),
+                       ("Action.Execute (invokes, answered with the voter's card)", report["bot_invoke"])):
+        final = bot["final_card_after_s"]
+        lines += [
+            f" {title}",
+            f"  votes accepted/s        {bot['votes_per_s']:.0f}",
+            f"  /api/messages latency   p50 {bot['p50_ms']:.1f} ms, p99 {bot['p99_ms']:.1f} ms",
+            f"  PUTs sent               {bot['puts']:.0f}",
+            f"  429s received           {bot['throttled']:.0f}",
+            f"  final card after        {'never' if final is None else f'{final:.2f} s'} (from the last vote's ack)",
+        ]
+    lines += [
+        f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's",
         f"  votes lost              {report['lost_votes']} (acknowledged vs database vs card)",
     ]
     if "ratio_vs_stock" in report:

@@ -73,7 +73,8 @@ def _services(config: Config, metrics: Metrics):
             )
             adapter.on_turn_error = _turn_error_handler(store)
             app[STORE], app[PIPELINE] = store, pipeline
-            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, config.DOUBLE_PRESS_SECONDS)
+            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, CARD_RENDERERS,
+                                                 config.DOUBLE_PRESS_SECONDS)
             await pipeline.start()
             timers = Timers(store, config)
             await timers.tick()  # catch up on what fell due while the bot was down
@@ -124,7 +125,9 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         log.warning("refused a request that failed authentication: %s", refusal)
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     if invoke_response:
-        return web.json_response(serializer_helper(invoke_response.body), status=invoke_response.status)
+        body = invoke_response.body  # our own answers are plain dicts; botbuilder's are msrest models
+        return web.json_response(body if isinstance(body, dict) else serializer_helper(body),
+                                 status=invoke_response.status)
     return web.Response(status=200)  # for every activity, known or not (seed 004)
 
 

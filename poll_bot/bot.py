@@ -5,12 +5,14 @@ import html
 import logging
 import re
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes
 
+from . import payloads
+from .features import personal
 from .metrics import Metrics
-from .router import Router
+from .router import UNKNOWN_BUTTON, Router
 from .store import Store
 from .store.models import Conversation
 from .turn import MessageEvent, Member, Reactions, TeamEvent, Turn, User, thread_key
@@ -20,10 +22,12 @@ _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 class PollBot(TeamsActivityHandler):
-    def __init__(self, store: Store, router: Router, metrics: Metrics, double_press_window: float = 1.5):
+    def __init__(self, store: Store, router: Router, metrics: Metrics, renderers: dict[str, personal.Renderer],
+                 double_press_window: float = 1.5):
         self._store = store
         self._router = router
         self._metrics = metrics
+        self._renderers = renderers  # card kind -> renderer, for the presser's view after an invoke
         self._double_press_window = double_press_window
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -36,6 +40,9 @@ class PollBot(TeamsActivityHandler):
                 # Teams never sends this: a conversation keeps its tenant. Nothing runs, nothing is stored.
                 log.warning("refused activity %s: tenant %r is not the tenant of conversation %s",
                             activity.id, conversation.tenant_id, conversation.id)
+                if activity.type == ActivityTypes.invoke:
+                    await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(
+                        status=200, body=personal.bad_request("This conversation belongs to another organisation."))))
                 return
         await super().on_turn(turn_context)
 
@@ -49,6 +56,25 @@ class PollBot(TeamsActivityHandler):
             await self._router.dispatch_action(turn, activity.value)
         else:
             await self._router.dispatch_text(turn, command_text(activity))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)  # 501 for what the bot does not handle
+        return InvokeResponse(status=200, body=await self._card_action(turn_context.activity))
+
+    async def _card_action(self, activity: Activity) -> dict:
+        """An Action.Execute press (Universal Actions): the same handler as its Action.Submit
+        fallback, answered with the presser's own view of the card after the change."""
+        try:
+            value = payloads.card_action(activity.value)
+        except payloads.PayloadError as error:
+            log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
+            return personal.bad_request(UNKNOWN_BUTTON)
+        turn = self._turn(activity)
+        pressed = await self._router.dispatch_action(turn, value)
+        if pressed is None:
+            return personal.bad_request(UNKNOWN_BUTTON)
+        return await self._store.run(personal.answer, turn, pressed, self._renderers)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         action = (turn_context.activity.action or "").lower()
@@ -101,14 +127,18 @@ class PollBot(TeamsActivityHandler):
 
     def _turn(self, activity: Activity) -> Turn:
         sender = activity.from_property
+        invoked = activity.type == "invoke"
         return Turn(
-            activity_id=(activity.id or "") if activity.type == "message" else "",
+            # Messages and invokes are handled once per id (Teams may redeliver); events are idempotent.
+            activity_id=(activity.id or "") if activity.type == "message" or invoked else "",
             conversation=conversation_of(activity),
             user=User(id=sender.id, name=sender.name or "Someone"),
             store=self._store,
             double_press_window=self._double_press_window,
             mentions=mentions_of(activity),
             timezone=timezone_of(activity),
+            invoked=invoked,
+            card_message_id=activity.reply_to_id or "",
         )
 
 

@@ -105,3 +105,32 @@ def _check(name: str, raw: Any, expected: type) -> Any:
     if len(raw) > MAX_INPUT_CHARS:
         raise PayloadError(f"{name} is too long")
     return raw
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a button is about: a poll, an approval request, or a creation form (by its card id)."""
+    kind: str  # "poll", "approval" or "form"
+    id: int
+
+
+def subject_of(payload: Any) -> Subject:
+    if isinstance(payload, (PollVote, PollRef)):
+        return Subject("poll", payload.poll)
+    if isinstance(payload, (ApprovalRef, ApprovalDecision, ApprovalReassign)):
+        return Subject("approval", payload.approval)
+    return Subject("form", payload.card)
+
+
+def card_action(value: Any) -> dict[str, Any]:
+    """The payload of an `adaptiveCard/action` invoke: its Action.Execute's data (with the card's
+    inputs merged in), whose verb must be the action's own."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+        raise PayloadError("not an Action.Execute")
+    verb, data = action.get("verb"), action.get("data", {})
+    if not isinstance(verb, str) or not isinstance(data, dict):
+        raise PayloadError("an Action.Execute needs a verb and an object of data")
+    if data.get("verb", verb) != verb:
+        raise PayloadError("the data's verb is not the action's")
+    return {**data, "verb": verb}

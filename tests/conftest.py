@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestServer
 
 from poll_bot.app import PIPELINE, create_app
 from poll_bot.config import Config
-from tests.support import teams
+from poll_bot.cards import ADAPTIVE_CARD
+from tests.support import cards, teams
 from tests.support.fake_connector import FakeConnector
 
 
@@ -22,6 +23,8 @@ class BotUnderTest:
     session: aiohttp.ClientSession
     connector: FakeConnector
     db_path: Path
+    path: str = "submit"  # how presses arrive: "submit" (Action.Submit, a message) or "invoke" (Action.Execute)
+    answers: dict[str, dict] = field(default_factory=dict)  # user id -> the last invoke answer they got
 
     @property
     def url(self) -> str:
@@ -44,12 +47,46 @@ class BotUnderTest:
 
     async def press(self, chat: teams.Chat, user: teams.Person, card_id: str, data: Any,
                     inputs: dict | None = None, reply_to_id: str | None = None) -> int:
+        """Press a button as the bot's `path` delivers it; `data` is the button's payload."""
         value = data if inputs is None else {**data, **inputs}
+        if self.path == "invoke" and isinstance(value, dict):
+            await self.execute(chat, user, card_id, value, reply_to_id)
+            return 200
         activity = teams.submit(chat, user, value, reply_to_id or card_id, self.connector.url)
         status = await self.post(activity)
         assert status in (200, 201), status
         await self.settle()
         return status
+
+    async def execute(self, chat: teams.Chat, user: teams.Person, card_id: str, data: dict,
+                      reply_to_id: str | None = None, trigger: str = "manual") -> dict:
+        """An Action.Execute press (an adaptiveCard/action invoke); returns the bot's answer."""
+        activity = teams.invoke(chat, user, data, reply_to_id or card_id, self.connector.url, trigger)
+        async with self.session.post(self.url, json=activity) as response:
+            assert response.status == 200, response.status
+            answer = await response.json()
+        self.answers[user.id] = answer
+        await self.settle()
+        return answer
+
+    async def view(self, chat: teams.Chat, user: teams.Person, card_id: str) -> dict:
+        """This person's own view of a card, as Teams' refresh of it shows them."""
+        refresh = self.connector.card(chat.id, card_id)["refresh"]["action"]
+        answer = await self.execute(chat, user, card_id, refresh["data"], trigger="automatic")
+        assert answer["statusCode"] == 200 and answer["type"] == ADAPTIVE_CARD, answer
+        return answer["value"]
+
+    async def button(self, chat: teams.Chat, user: teams.Person, card_id: str, title: str) -> dict:
+        """The payload of a button on this person's own view of a card (Close poll: the creator's)."""
+        return cards.buttons(await self.view(chat, user, card_id))[title]
+
+    def refusal(self, user: teams.Person) -> str | None:
+        """What the person was last told their press did not do: at the top of their view (invoke),
+        or in their 1:1 chat (submit)."""
+        if self.path == "submit":
+            return self.told(user)[-1] if self.told(user) else None
+        answer = self.answers[user.id]
+        return cards.notice(answer["value"]) if answer["type"] == ADAPTIVE_CARD else answer["value"]
 
     def told(self, user: teams.Person) -> list[str]:
         """The texts this person got in their 1:1 chat with the bot (where refusals go)."""
@@ -74,7 +111,14 @@ FAST = {"DOUBLE_PRESS_SECONDS": 0.0, "RETRY_BASE_DELAY": 0.01}
 
 
 @pytest.fixture
-async def make_bot(tmp_path, connector):
+def press_path() -> str:
+    """How presses reach the bot. The poll and approval scenario modules override this to run
+    every test through both: `submit` (Action.Submit) and `invoke` (Action.Execute)."""
+    return "submit"
+
+
+@pytest.fixture
+async def make_bot(tmp_path, connector, press_path):
     """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`."""
     started = []
 
@@ -85,7 +129,7 @@ async def make_bot(tmp_path, connector):
         await server.start_server()
         session = aiohttp.ClientSession()
         started.append((server, session))
-        return BotUnderTest(server, session, connector, db_path)
+        return BotUnderTest(server, session, connector, db_path, press_path)
 
     yield start
     for server, session in started:

@@ -17,6 +17,12 @@ LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000
 SHORTCUT = "approval New laptops | Three 14-inch laptops <at>Alex Wilber</at> <at>Patti Fernandez</at>"
 
 
+@pytest.fixture(params=["submit", "invoke"])
+def press_path(request):
+    """Every scenario here runs with Action.Submit presses and with Action.Execute invokes."""
+    return request.param
+
+
 @pytest.fixture
 def group(connector):
     chat = teams.group_chat()
@@ -83,7 +89,13 @@ async def test_text_shortcut_posts_the_request_and_a_copy_with_quick_replies_to_
     request = card(bot, group.id, card_id)
     assert status_line(request) == "⏳ APPROVAL · PENDING"
     assert "New laptops" in cards.texts(request) and "Three 14-inch laptops" in cards.texts(request)
-    assert [a["title"] for a in request["actions"]] == ["Approve", "Reject", "Reassign", "Cancel request", "History"]
+    titles = lambda card: [a["title"] for a in card["actions"]]  # noqa: E731
+    assert titles(request) == ["Approve", "Reject"], "the shared card: what any approver may press"
+    assert cards.fallbacks_match(request)
+    assert titles(await bot.view(group, ALEX, card_id)) == ["Approve", "Reject", "Reassign"]
+    assert titles(await bot.view(group, MEGAN, card_id)) == ["Cancel request"]
+    lee = await bot.view(group, LEE, card_id)
+    assert titles(lee) == [] and "⏳ Their turn" in cards.texts(lee), "others see the state, with no buttons"
     assert bot.rows("SELECT title, details, policy, status FROM approvals") == [
         ("New laptops", "Three 14-inch laptops", "all", "pending")]
     assert bot.rows("SELECT user_id FROM approval_approvers ORDER BY position") == [(ALEX.id,), (PAT.id,)]
@@ -127,7 +139,7 @@ async def test_everyone_must_approve_and_any_reject_ends_it(make_bot, group):
     await press(bot, group, ALEX, card_id, "Confirm approval")
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
     await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": ""})
-    assert bot.told(PAT)[-1] == "Give a reason when you reject."
+    assert bot.refusal(PAT) == "Give a reason when you reject."
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
 
     await press(bot, group, PAT, card_id, "Confirm rejection", {"reason": "Over budget"})
@@ -203,7 +215,7 @@ async def test_in_sequence_only_the_current_approver_decides_and_the_next_is_ask
     assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id], "only the first is asked"
 
     await press(bot, group, ALEX, card_id, "Confirm approval")
-    assert bot.told(ALEX)[-1] == "It's Patti Fernandez's turn first; you'll be asked when it's yours."
+    assert bot.refusal(ALEX) == "It's Patti Fernandez's turn first; you'll be asked when it's yours."
     await press(bot, group, PAT, card_id, "Confirm approval")
     assert [b["members"][0]["id"] for b in bot.connector.opened_chats] == [PAT.id, ALEX.id]
     assert bot.rows("SELECT status FROM approvals") == [("pending",)]
@@ -220,44 +232,45 @@ async def test_only_approvers_decide_and_not_the_requester(make_bot, group):
 
     card_id = await shortcut(bot, group)
     await press(bot, group, LEE, card_id, "Confirm approval")
-    assert bot.told(LEE)[-1] == "Only the listed approvers can decide on this request."
+    assert bot.refusal(LEE) == "Only the listed approvers can decide on this request."
     await press(bot, group, MEGAN, card_id, "Confirm approval")
-    assert bot.told(MEGAN)[-1] == "You can't decide on your own request."
+    assert bot.refusal(MEGAN) == "You can't decide on your own request."
     assert bot.rows("SELECT COUNT(*) FROM approval_approvers WHERE decision IS NOT NULL") == [(0,)]
 
 
 async def test_requester_cancels_and_then_nothing_changes(make_bot, group):
     bot = await make_bot()
     card_id = await shortcut(bot, group)
-    await press(bot, group, ALEX, card_id, "Yes, cancel it")
-    assert bot.told(ALEX)[-1] == "Only the requester can cancel this request."
+    cancel = await bot.button(group, MEGAN, card_id, "Yes, cancel it")
+    await bot.press(group, ALEX, card_id, cancel)
+    assert bot.refusal(ALEX) == "Only the requester can cancel this request."
     assert bot.connector.texts(group.id) == [], "refusals are never posted into the conversation"
 
     stale = card(bot, group.id, card_id)
-    await press(bot, group, MEGAN, card_id, "Yes, cancel it")
+    await bot.press(group, MEGAN, card_id, cancel)
     assert bot.rows("SELECT status FROM approvals") == [("cancelled",)]
     assert all(status_line(c) == "🚫 APPROVAL · CANCELLED" for c in every_card(bot, group))
     shown = cards.texts(card(bot, group.id, card_id))
     assert [shown[shown.index(name) + 1] for name in (ALEX.name, PAT.name)] == ["🚫 Cancelled"] * 2
 
     await bot.press(group, ALEX, card_id, submit_data(stale, "Confirm approval"), {})
-    assert bot.told(ALEX)[-1] == "This request is already cancelled, so nothing was changed."
+    assert bot.refusal(ALEX) == "This request is already cancelled, so nothing was changed."
     assert bot.rows("SELECT event FROM approval_events ORDER BY id") == [("created",), ("cancelled",)]
 
 
 async def test_an_approver_hands_their_turn_to_another_member(make_bot, group):
     bot = await make_bot()
     card_id = await shortcut(bot, group)
-    reassign = card(bot, group.id, card_id)["actions"][2]["card"]["body"][0]
+    alex_view = await bot.view(group, ALEX, card_id)
+    reassign = next(a for a in alex_view["actions"] if a["title"] == "Reassign")["card"]["body"][0]
     assert [c["title"] for c in reassign["choices"]] == ["Lee Gu"]
 
-    await press(bot, group, ALEX, card_id, "Hand over my turn", {"reassign_to": LEE.id})
+    await bot.press(group, ALEX, card_id, cards.buttons(alex_view)["Hand over my turn"], {"reassign_to": LEE.id})
 
     assert bot.rows("SELECT user_id FROM approval_approvers ORDER BY position") == [(LEE.id,), (PAT.id,)]
     assert bot.connector.opened_chats[-1]["members"][0]["id"] == LEE.id
     assert "Lee Gu" in cards.texts(card(bot, group.id, card_id))
-    history = card(bot, group.id, card_id)["actions"][-1]["card"]["body"]
-    assert any("Alex Wilber handed their turn to Lee Gu" in b["inlines"][0]["text"] for b in history)
+    assert any("Alex Wilber handed their turn to Lee Gu" in t for t in cards.texts(card(bot, group.id, card_id)))
 
 
 async def test_a_double_press_and_a_redelivery_count_once(make_bot, group):

@@ -17,6 +17,12 @@ EVE = teams.Person("29:1eve-other-chat-id", "Eve Holt")
 MALLORY = teams.Person("29:1mallory-other-tenant-id", "Mallory Stone")
 OTHER_TENANT = "00000000-0000-4000-8000-0000000000ee"
 
+@pytest.fixture(params=["submit", "invoke"])
+def press_path(request):
+    """Every cell holds for Action.Submit presses and for Action.Execute invokes."""
+    return request.param
+
+
 ROLES = {
     "creator": MEGAN,  # created the poll and requested the approval
     "approver on turn": ALEX,  # first of a sequence: it is his turn
@@ -59,8 +65,16 @@ class Scene:
             "SELECT tenant_id, service_url, active FROM conversations WHERE id = ?", self.chat.id)
         return found
 
-    def button(self, activity_id: str, title: str) -> dict:
-        return cards.buttons(self.bot.connector.card(self.chat.id, activity_id))[title]
+    async def button(self, activity_id: str, title: str) -> dict:
+        """The button's payload from the shared card, or from the view of someone it is shown to."""
+        shared = cards.buttons(self.bot.connector.card(self.chat.id, activity_id))
+        if title in shared:
+            return shared[title]
+        for entitled in (MEGAN, ALEX):
+            shown = cards.buttons(await self.bot.view(self.chat, entitled, activity_id))
+            if title in shown:
+                return shown[title]
+        raise KeyError(title)
 
 
 def where_they_act(role: str, chat: teams.Chat) -> teams.Chat:
@@ -107,7 +121,7 @@ async def act(scene: Scene, action: str, person: teams.Person, chat: teams.Chat)
         "cancel": (scene.approval_card, "Yes, cancel it", {}),
         "reassign": (scene.approval_card, "Hand over my turn", {"reassign_to": LEE.id}),
     }[action]
-    await bot.press(chat, person, card, scene.button(card, title), inputs)
+    await bot.press(chat, person, card, await scene.button(card, title), inputs)
 
 
 # What an allowed action changed, read from the store.

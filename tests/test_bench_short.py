@@ -1,4 +1,5 @@
-"""`make bench` in its short mode: fails on a lost vote or a wrong final card, never on timing."""
+"""`make bench` in its short mode, both paths (Submit and invoke): fails on a lost vote, a wrong final card
+or an invoke not answered with the voter's card, never on timing."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ def test_short_benchmark_loses_no_vote_and_ends_on_the_right_card(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(report_path.read_text())
     assert report["lost_votes"] == 0 and report["problems"] == []
-    (round_,) = report["per_round"]
-    assert round_["acknowledged"] == round_["in_database"] == round_["on_card"] == 200
-    assert round_["final_card_after_s"] is not None
+    assert [r["path"] for r in report["per_round"]] == ["submit", "invoke"]
+    for round_ in report["per_round"]:
+        assert round_["acknowledged"] == round_["in_database"] == round_["on_card"] == 200
+        assert round_["final_card_after_s"] is not None

@@ -182,7 +182,7 @@ async def test_a_deleted_channel_closes_its_polls_and_requests_and_a_restore_reo
     await bot.say(planning, MEGAN, "poll Sprint length? | 1 week | 2 weeks")
     await bot.say(planning, MEGAN, "poll Closed by me? | Yes | No")
     closed_by_me = card_id(bot, planning)
-    await bot.press(planning, MEGAN, closed_by_me, cards.buttons(connector.card(planning.id, closed_by_me))["Close poll"])
+    await bot.press(planning, MEGAN, closed_by_me, await bot.button(planning, MEGAN, closed_by_me, "Close poll"))
     await send(bot, teams.message(planning, MEGAN, LAPTOPS, connector.url, (ALEX, PAT)))
     alex_copy = bot.rows("SELECT k.conversation_id, k.activity_id FROM cards k JOIN approval_copies c "
                          "ON c.card_id = k.id WHERE c.user_id = ?", ALEX.id)[0]

@@ -94,7 +94,7 @@ async def test_the_creator_deletes_a_poll_from_its_card_after_confirming(bot):
     card_id = bot.connector.calls_of("POST")[0].activity_id
     card = card_of(bot, chat, card_id)
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(card)["Pizza"])
-    confirm = cards.buttons(card)["Yes, delete it"]  # inside the "Delete poll" show-card
+    confirm = await bot.button(chat, MEGAN, card_id, "Yes, delete it")  # in the creator's "Delete poll" show-card
 
     await bot.press(chat, ALEX, card_id, confirm)
     assert bot.told(ALEX)[-1] == "Only Megan Bowen, who created this poll, can delete it."
@@ -116,7 +116,7 @@ async def test_a_card_teams_will_not_delete_becomes_a_deleted_card_without_butto
     card_id = bot.connector.calls_of("POST")[0].activity_id
     stale = card_of(bot, chat, card_id)
 
-    await bot.press(chat, MEGAN, card_id, cards.buttons(stale)["Yes, delete it"])
+    await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Yes, delete it"))
     deleted = card_of(bot, chat, card_id)
     assert cards.texts(deleted)[0] == "🗑️ This poll was deleted."
     assert cards.buttons(deleted) == {} and "actions" not in deleted

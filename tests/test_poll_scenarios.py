@@ -1,10 +1,18 @@
 """Polls, end to end through the real app: what users see and what is stored."""
 from __future__ import annotations
 
+import pytest
+
 from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
 LUNCH = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
+
+
+@pytest.fixture(params=["submit", "invoke"])
+def press_path(request):
+    """Every scenario here runs with Action.Submit presses and with Action.Execute invokes."""
+    return request.param
 
 
 async def post_poll(bot, chat, text=LUNCH, user=MEGAN):
@@ -26,8 +34,9 @@ async def test_channel_poll_is_one_card_with_a_button_per_option(bot):
     card = card_of(bot, chat, card_id)
     assert "Lunch on Friday?" in cards.texts(card)
     assert list(cards.vote_buttons(card)) == ["Pizza", "Sushi", "Tacos"]
-    assert "Close poll" in cards.buttons(card)
-    assert len(card["actions"]) <= 6
+    assert cards.fallbacks_match(card), "every Action.Execute falls back to an Action.Submit with the same payload"
+    assert card["actions"] == [], "the shared card shows only what anyone may press: the options"
+    assert "Close poll" in cards.buttons(await bot.view(chat, MEGAN, card_id))
     assert bot.rows("SELECT question, status, multiple_choice FROM polls") == [("Lunch on Friday?", "open", 0)]
     assert bot.rows("SELECT label FROM poll_options ORDER BY position") == [("Pizza",), ("Sushi",), ("Tacos",)]
     assert bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'") == [(card_id,)]
@@ -121,10 +130,10 @@ async def test_a_used_or_foreign_form_posts_nothing(bot):
     inputs = {"question": "Q?", "options": "A\nB", "choice_mode": "single"}
 
     await bot.press(chat, ALEX, form_id, submit, inputs)
-    assert bot.told(ALEX)[-1] == "That form belongs to someone else. Type `poll` to get your own."
+    assert bot.refusal(ALEX) == "That form belongs to someone else. Type `poll` to get your own."
     await bot.press(chat, MEGAN, form_id, submit, inputs)
     await bot.press(chat, MEGAN, form_id, submit, inputs)
-    assert bot.told(MEGAN)[-1] == "That form was already used. Type `poll` for a new form."
+    assert bot.refusal(MEGAN) == "That form was already used. Type `poll` for a new form."
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(1,)]
 
 
@@ -134,25 +143,29 @@ async def test_only_the_creator_closes_and_reopens(bot):
     card = card_of(bot, chat, card_id)
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(card)["Sushi"])
 
-    await bot.press(chat, ALEX, card_id, cards.buttons(card)["Close poll"])
-    assert bot.told(ALEX)[-1] == "Only Megan Bowen, who created this poll, can close it."
+    assert "Close poll" not in cards.buttons(await bot.view(chat, ALEX, card_id)), "only the creator sees it"
+    close = await bot.button(chat, MEGAN, card_id, "Close poll")
+    await bot.press(chat, ALEX, card_id, close)  # a forged or shared press of the creator's button
+    assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can close it."
     assert bot.rows("SELECT status FROM polls") == [("open",)]
 
-    await bot.press(chat, MEGAN, card_id, cards.buttons(card)["Close poll"])
+    await bot.press(chat, MEGAN, card_id, close)
     closed = card_of(bot, chat, card_id)
     assert bot.rows("SELECT status FROM polls") == [("closed",)]
-    assert cards.vote_buttons(closed) == {}
-    assert list(cards.buttons(closed)) == ["Reopen poll", "Yes, delete it"]
+    assert cards.buttons(closed) == {}, "the closed shared card has no buttons"
+    assert list(cards.buttons(await bot.view(chat, MEGAN, card_id))) == ["Reopen poll", "Yes, delete it"]
     assert cards.highlighted(closed) == ["Sushi"]
     assert cards.option_counts(closed)["Sushi"] == "1 vote · 100%"
+    assert "Sushi won with 1 of 1 vote" in cards.texts(closed)
 
     await bot.press(chat, PAT, card_id, cards.vote_buttons(card)["Pizza"])
-    assert bot.told(PAT)[-1] == "This poll is closed, so your vote was not recorded."
+    assert bot.refusal(PAT) == "This poll is closed, so your vote was not recorded."
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(1,)]
 
-    await bot.press(chat, PAT, card_id, cards.buttons(closed)["Reopen poll"])
+    reopen = await bot.button(chat, MEGAN, card_id, "Reopen poll")
+    await bot.press(chat, PAT, card_id, reopen)
     assert bot.rows("SELECT status FROM polls") == [("closed",)]
-    await bot.press(chat, MEGAN, card_id, cards.buttons(closed)["Reopen poll"])
+    await bot.press(chat, MEGAN, card_id, reopen)
     assert list(cards.vote_buttons(card_of(bot, chat, card_id))) == ["Pizza", "Sushi", "Tacos"]
     assert len([m for m in bot.connector.messages(chat.id) if m.get("attachments")]) == 1
 
@@ -172,18 +185,23 @@ async def test_forged_and_stale_payloads_change_nothing(bot):
         {**vote, "option": -1},
         "not an object",
     ]
+    unknown = "That button isn't one I recognise, so nothing was changed. Try the latest card."
     for value in forged:
         await bot.press(chat, ALEX, card_id, value)
-    await bot.press(chat, ALEX, card_id, {**vote, "option": 7})
-    await bot.press(chat, ALEX, card_id, {**vote, "poll": 999})
-    await bot.press(other_chat, ALEX, card_id, vote)
+        if bot.path == "invoke" and isinstance(value, dict):
+            assert bot.answers[ALEX.id] == {"statusCode": 400, "type": "application/vnd.microsoft.error",
+                                            "value": {"code": "BadRequest", "message": unknown}}
+        else:
+            assert bot.told(ALEX)[-1] == unknown
+    refusals = []
+    for where, value in ((chat, {**vote, "option": 7}), (chat, {**vote, "poll": 999}), (other_chat, vote)):
+        await bot.press(where, ALEX, card_id, value)
+        refusals.append(bot.refusal(ALEX))
 
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]
-    notices = bot.told(ALEX)
-    assert notices.count("That button isn't one I recognise, so nothing was changed. Try the latest card.") == 7
-    assert notices[-3:] == ["That option isn't on this poll, so nothing was changed.",
-                            "This poll no longer exists, so nothing was changed.",
-                            "That poll isn't in this conversation, so nothing was changed."]
+    assert refusals == ["That option isn't on this poll, so nothing was changed.",
+                        "This poll no longer exists, so nothing was changed.",
+                        "That poll isn't in this conversation, so nothing was changed."]
     assert bot.connector.texts(chat.id) == bot.connector.texts(other_chat.id) == [], "only Alex is told"
     assert bot.connector.calls_of("PUT") == []
 

@@ -86,7 +86,7 @@ async def test_a_1_1_poll_offers_its_options_as_quick_replies_and_tapping_one_vo
     await tap(bot, chat, MEGAN, "Sushi")
 
     # A quick reply of a closed poll is ordinary text again.
-    await bot.press(chat, MEGAN, card_id, cards.buttons(bot.connector.card(chat.id, card_id))["Close poll"])
+    await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Close poll"))
     await tap(bot, chat, MEGAN, "Pizza")
     assert bot.rows("SELECT position FROM votes") == [(1,)]
     assert last_message(bot, chat)["text"].startswith("I didn't catch that.")

@@ -34,7 +34,7 @@ async def vote_and_close(bot, chat, question: str) -> tuple[int, str]:
     poll_id, card_id = await post_poll(bot, chat, question)
     card = bot.connector.card(chat.id, card_id)
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(card)["Yes"])
-    await bot.press(chat, MEGAN, card_id, cards.buttons(bot.connector.card(chat.id, card_id))["Close poll"])
+    await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Close poll"))
     return poll_id, card_id
 
 
@@ -57,8 +57,9 @@ async def test_old_closed_polls_and_finished_requests_go_with_everything_stored_
     open_poll, _ = await post_poll(bot, group, "poll Still open?")
     pending, _ = await request(bot, group, "Still pending")
     finished, finished_card = await request(bot, group, "Cancelled")
-    await bot.press(group, MEGAN, finished_card, cards.buttons(bot.connector.card(group.id, finished_card))["Yes, cancel it"])
+    await bot.press(group, MEGAN, finished_card, await bot.button(group, MEGAN, finished_card, "Yes, cancel it"))
     old_poll, old_card = await vote_and_close(bot, personal, "poll Old one?")  # 1:1: quick replies were sent with it
+    reopen = await bot.button(personal, MEGAN, old_card, "Reopen poll")
     recent_poll, _ = await vote_and_close(bot, group, "poll Recent one?")
     copies = [c for (c,) in bot.rows("SELECT card_id FROM approval_copies WHERE approval_id = ?", finished)]
     assert copies and bot.rows("SELECT COUNT(*) FROM sent_messages WHERE card_id IN (SELECT id FROM cards "
@@ -87,7 +88,7 @@ async def test_old_closed_polls_and_finished_requests_go_with_everything_stored_
         conn.execute("DELETE FROM approval_events WHERE approval_id = ?", (pending,))
 
     # The deleted poll's card is still in Teams; its creator pressing Reopen gets a notice, nothing breaks.
-    await bot.press(personal, MEGAN, old_card, cards.buttons(bot.connector.card(personal.id, old_card))["Reopen poll"])
+    await bot.press(personal, MEGAN, old_card, reopen)
     assert bot.connector.texts(personal.id)[-1] == "This poll no longer exists, so nothing was changed."
 
 

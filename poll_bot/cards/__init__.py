@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,17 @@ def _environment() -> Environment:
     )
     env.filters["json"] = json_literal
     return env
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whom a personal view of a card is for (Universal Actions), and what to tell them at its top."""
+    user_id: str
+    notice: str = ""
+
+
+# Teams refreshes a card automatically for at most 60 people (`refresh.userIds`).
+MAX_REFRESH_USERS = 60
 
 
 def render_card(template: str, **context: Any) -> dict[str, Any]:

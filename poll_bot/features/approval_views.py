@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import payloads
+from ..cards import MAX_REFRESH_USERS
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
@@ -62,7 +63,18 @@ class ApproverRow:
 
 
 @dataclass(frozen=True)
+class ApprovalViewer:
+    """Whose view of a request this is, and why their last press changed nothing."""
+    user_id: str
+    notice: str = ""
+
+
+@dataclass(frozen=True)
 class ApprovalView:
+    notice: str
+    refresh_payload: dict[str, Any]
+    refresh_user_ids: tuple[str, ...]
+    actions: tuple[str, ...]  # the buttons this viewer gets: approve, reject, reassign, cancel
     number: str  # "#4": what typed commands and quick replies call the request
     title: str
     details: str
@@ -83,13 +95,21 @@ class ApprovalView:
     max_comment: int = rules.MAX_REASON
 
 
-def approval_view(approval: Approval, history: list[ApprovalEvent], members: list[Person]) -> ApprovalView:
+def approval_view(approval: Approval, history: list[ApprovalEvent], members: list[Person],
+                  viewer: ApprovalViewer | None = None) -> ApprovalView:
+    """The shared card (viewer None: Approve and Reject while pending), or one person's view of it:
+    an approver on turn also gets Reassign, the requester Cancel, anyone else no buttons."""
     status_line, color, outcome = STATUS[approval.status]
     if approval.closed_reason == "channel_deleted":
         outcome = "Closed because its channel was deleted. It reopens if the channel is restored."
     current = {a.id for a in rules.current_turn(approval)}
     taken = {a.id for a in approval.approvers} | {approval.requester.id}
+    reassign_choices = tuple(m for m in members if m.id not in taken)
     return ApprovalView(
+        notice=viewer.notice if viewer else "",
+        refresh_payload=payloads.make("approval.refresh", approval=approval.id),
+        refresh_user_ids=tuple([approval.requester.id, *sorted(current)][:MAX_REFRESH_USERS]),
+        actions=_actions(approval, current, viewer, bool(reassign_choices)),
         number=f"#{approval.id}",
         title=approval.title,
         details=approval.details,
@@ -102,12 +122,25 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         outcome_line=outcome,
         pending=approval.pending,
         history=_history(history),
-        reassign_choices=tuple(m for m in members if m.id not in taken),
+        reassign_choices=reassign_choices,
         approve_payload=payloads.make("approval.approve", approval=approval.id),
         reject_payload=payloads.make("approval.reject", approval=approval.id),
         reassign_payload=payloads.make("approval.reassign", approval=approval.id),
         cancel_payload=payloads.make("approval.cancel", approval=approval.id),
     )
+
+
+def _actions(approval: Approval, current: set[str], viewer: ApprovalViewer | None,
+             anyone_to_reassign_to: bool) -> tuple[str, ...]:
+    if not approval.pending:
+        return ()
+    if viewer is None:
+        return ("approve", "reject")
+    if viewer.user_id in current:
+        return ("approve", "reject") + (("reassign",) if anyone_to_reassign_to else ())
+    if viewer.user_id == approval.requester.id:
+        return ("cancel",)
+    return ()
 
 
 def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
@@ -142,6 +175,7 @@ def summary_text(approval: Approval) -> str:
 
 @dataclass(frozen=True)
 class ApprovalFormView:
+    notice: str
     posted: bool
     title: str
     details: str
@@ -158,8 +192,10 @@ class ApprovalFormView:
     max_details: int = rules.MAX_DETAILS
 
 
-def approval_form_view(card_id: int, state: dict[str, Any], people: list[Person]) -> ApprovalFormView:
+def approval_form_view(card_id: int, state: dict[str, Any], people: list[Person],
+                       notice: str = "") -> ApprovalFormView:
     return ApprovalFormView(
+        notice=notice,
         posted=state.get("status") == "posted",
         title=state.get("title", ""),
         details=state.get("details", ""),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..cards import render_card
+from ..cards import Viewer, render_card
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, ApprovalInputError, Person
 from ..payloads import ApprovalDecision, ApprovalFormSubmit, ApprovalReassign, ApprovalRef
@@ -21,7 +21,7 @@ from ..store import UnitOfWork
 from ..store.db import utc_now
 from ..store.models import Card
 from ..turn import Turn, text_message, with_suggestions
-from .approval_views import approval_form_view, approval_view, summary_text
+from .approval_views import ApprovalViewer, approval_form_view, approval_view, summary_text
 from .forms import open_form, submit_form
 
 router = Router()
@@ -178,6 +178,12 @@ def _reassign(uow: UnitOfWork, turn: Turn, approval_id: int, to_id: str) -> None
     uow.approvals.reassign(approval.id, turn.user.id, new)
     uow.approvals.log(approval.id, Person(turn.user.id, turn.user.name), "reassigned", new.name)
     _after_change(uow, approval, uow.approvals.get(approval.id))
+
+
+@router.action("approval.refresh", ApprovalRef)
+async def refresh(turn: Turn, ref: ApprovalRef) -> None:
+    """Teams asks for this person's view of the card (Universal Actions refresh): nothing changes."""
+    await turn.store.run(_load_here, turn, ref.approval)
 
 
 @router.action("approval.cancel", ApprovalRef)
@@ -432,18 +438,21 @@ async def read_receipt(turn: Turn, value: Any) -> None:
 
 # Rendering ----------------------------------------------------------------------
 
-def render_approval(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+def render_approval(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
+    """The shared card, or `viewer`'s own view of it."""
     approval = uow.approvals.get(card.subject_id)
     if approval is None:
         return None
     members = _candidates(uow, approval.conversation_id, approval.requester.id)
-    view = approval_view(approval, uow.approvals.history(approval.id), members)
+    personal = ApprovalViewer(viewer.user_id, viewer.notice) if viewer else None
+    view = approval_view(approval, uow.approvals.history(approval.id), members, personal)
     return render_card("approval", approval=view)
 
 
-def render_approval_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+def render_approval_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
     people = _candidates(uow, card.conversation_id, card.owner_id)
-    return render_card("approval_form", form=approval_form_view(card.id, card.state, people))
+    notice = viewer.notice if viewer else ""
+    return render_card("approval_form", form=approval_form_view(card.id, card.state, people, notice))
 
 
 CARD_RENDERERS = {"approval": render_approval, "approval_form": render_approval_form}

@@ -26,12 +26,27 @@ class OptionView:
     percent: int
     leading: bool
     winner: bool
+    mine: bool  # the viewer chose it ("✓ Your vote"); never on the shared card
+    marker: str  # ○ ◉ ☐ ☑ while open (◉ ☑: the viewer's choice), 🏆 or ○ once closed
     bar_image: str
     vote_payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
+class PollViewer:
+    """What one person's view of a poll adds to the shared card."""
+    choices: frozenset[int] = frozenset()
+    is_creator: bool = False
+    notice: str = ""  # why their last press changed nothing
+
+
+@dataclass(frozen=True)
 class PollView:
+    notice: str
+    personal: bool
+    creator_controls: bool  # Close/Reopen and Delete: only in the creator's own view
+    refresh_payload: dict[str, Any]
+    refresh_user_ids: tuple[str, ...]
     question: str
     creator_name: str
     kind_line: str
@@ -53,9 +68,13 @@ def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
 
-def poll_view(poll: Poll, results: PollResults) -> PollView:
+def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
+              viewer: PollViewer | None = None) -> PollView:
+    """The shared card (viewer None), or one person's view of it: the same layout, plus their
+    choices marked and, for the creator, the controls."""
     result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
+    mine = viewer.choices if viewer else frozenset()
     options = tuple(
         OptionView(
             label=o.label,
@@ -63,12 +82,19 @@ def poll_view(poll: Poll, results: PollResults) -> PollView:
             percent=o.percent,
             leading=o.leading,
             winner=o.leading and not poll.is_open,
+            mine=o.position in mine,
+            marker=_marker(poll, o, o.position in mine),
             bar_image=WINNER_BAR_IMAGE if o.leading and not poll.is_open else BAR_IMAGE,
             vote_payload=payloads.make("poll.vote", poll=poll.id, option=o.position),
         )
         for o in result.options
     )
     return PollView(
+        notice=viewer.notice if viewer else "",
+        personal=viewer is not None,
+        creator_controls=viewer is not None and viewer.is_creator,
+        refresh_payload=payloads.make("poll.refresh", poll=poll.id),
+        refresh_user_ids=refresh_user_ids,
         question=poll.question,
         creator_name=poll.creator_name,
         kind_line=_kind_line(poll),
@@ -81,6 +107,14 @@ def poll_view(poll: Poll, results: PollResults) -> PollView:
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
     )
+
+
+def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
+    if not poll.is_open:
+        return "🏆" if option.leading else "○"
+    if poll.multiple_choice:
+        return "☑" if mine else "☐"
+    return "◉" if mine else "○"
 
 
 def _kind_line(poll: Poll) -> str:
@@ -116,6 +150,7 @@ def _status(poll: Poll) -> str:
 
 @dataclass(frozen=True)
 class PollFormView:
+    notice: str
     posted: bool
     question: str
     options: str
@@ -127,8 +162,9 @@ class PollFormView:
     max_options: int = rules.MAX_OPTIONS
 
 
-def poll_form_view(card_id: int, state: dict[str, Any]) -> PollFormView:
+def poll_form_view(card_id: int, state: dict[str, Any], notice: str = "") -> PollFormView:
     return PollFormView(
+        notice=notice,
         posted=state.get("status") == "posted",
         question=state.get("question", ""),
         options=state.get("options", ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cards import render_card
+from ..cards import MAX_REFRESH_USERS, Viewer, render_card
 from ..domain import polls as rules
 from ..payloads import PollFormSubmit, PollRef, PollVote
 from ..router import Router
@@ -17,7 +17,7 @@ from ..store import UnitOfWork
 from ..store.models import Card, Poll
 from ..turn import MessageEvent, Turn, with_suggestions
 from .forms import open_form, submit_form
-from .poll_views import poll_form_view, poll_view
+from .poll_views import PollViewer, poll_form_view, poll_view
 
 router = Router()
 
@@ -145,6 +145,18 @@ def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
     if not poll.has_option(option):
         return "That option isn't on this poll, so nothing was changed."
     return None
+
+
+@router.action("poll.refresh", PollRef)
+async def refresh(turn: Turn, ref: PollRef) -> None:
+    """Teams asks for this person's view of the card (Universal Actions refresh): nothing changes."""
+    await turn.store.run(_refuse_unless_here, turn, ref.poll)
+
+
+def _refuse_unless_here(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    poll = uow.polls.get(poll_id)
+    if poll is None or not turn.same_thread(poll.conversation_id):
+        turn.refuse(uow, ELSEWHERE if poll else GONE)
 
 
 @router.action("poll.close", PollRef)
@@ -292,15 +304,25 @@ def _refresh_poll_cards(uow: UnitOfWork, poll_id: int) -> None:
         uow.outbox.enqueue(card.conversation_id, "update_card", card_id=card.id)
 
 
-def render_poll_card(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
+    """The shared card, or `viewer`'s own view of it."""
     poll = uow.polls.get(card.subject_id)
     if poll is None or poll.withdrawn:
         return None
-    return render_card("poll", poll=poll_view(poll, uow.polls.results(poll.id)))
+    # Teams refreshes the card for these people when they see it: the creator and the latest voters.
+    audience = [poll.creator_id] + [v for v in uow.polls.recent_voters(poll.id, MAX_REFRESH_USERS)
+                                    if v != poll.creator_id]
+    personal = None if viewer is None else PollViewer(
+        choices=uow.polls.user_choices(poll.id, viewer.user_id),
+        is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
+        notice=viewer.notice,
+    )
+    view = poll_view(poll, uow.polls.results(poll.id), tuple(audience[:MAX_REFRESH_USERS]), personal)
+    return render_card("poll", poll=view)
 
 
-def render_poll_form(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
-    return render_card("poll_form", form=poll_form_view(card.id, card.state))
+def render_poll_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
+    return render_card("poll_form", form=poll_form_view(card.id, card.state, viewer.notice if viewer else ""))
 
 
 CARD_RENDERERS = {"poll": render_poll_card, "poll_form": render_poll_form}

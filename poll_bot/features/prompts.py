@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cards import render_card
+from ..cards import Viewer, render_card
 from ..domain.approvals import Approval
 from ..router import Router
 from ..store import UnitOfWork
@@ -153,7 +153,7 @@ def place(conversation: Conversation | None) -> str:
     return conversation.name or "a group chat"
 
 
-def render_help_card(uow: UnitOfWork, card: Card) -> dict[str, Any] | None:
+def render_help_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
     return render_card("help", commands=[{"command": c, "what": what} for c, what in COMMANDS])
 
 

@@ -73,6 +73,14 @@ class PollStore:
         (voters,) = fetch_one(self._conn, "SELECT COUNT(DISTINCT user_id) FROM votes WHERE poll_id = ?", (poll_id,))
         return PollResults({position: count for position, count in rows}, voters)
 
+    def recent_voters(self, poll_id: int, limit: int) -> list[str]:
+        """The people who voted last, most recent first."""
+        rows = self._conn.execute(
+            "SELECT user_id FROM votes WHERE poll_id = ? GROUP BY user_id ORDER BY MAX(voted_at) DESC LIMIT ?",
+            (poll_id, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def user_choices(self, poll_id: int, user_id: str) -> frozenset[int]:
         rows = self._conn.execute(
             "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll_id, user_id)

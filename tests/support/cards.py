@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+PRESSABLE = ("Action.Execute", "Action.Submit")
+
 
 def _walk(node: Any) -> Iterator[dict]:
     if isinstance(node, dict):
@@ -26,35 +28,51 @@ def texts(card: dict) -> list[str]:
 
 
 def buttons(card: dict) -> dict[str, dict]:
-    """Title -> data for every Action.Submit, in the body and the action bar."""
-    return {a["title"]: a.get("data") for a in _walk(card) if a.get("type") == "Action.Submit"}
+    """Title -> data for every button that sends something: Action.Execute (with the Action.Submit
+    fallback carrying the same data), in the body, option rows and the action bar."""
+    shown = {key: value for key, value in card.items() if key != "refresh"}  # refresh is no button
+    return {a["title"]: a.get("data") for a in _walk(shown) if a.get("type") in PRESSABLE}
 
 
 def vote_buttons(card: dict) -> dict[str, dict]:
     return {t: d for t, d in buttons(card).items() if d and d.get("verb") == "poll.vote"}
 
 
-def option_counts(card: dict) -> dict[str, str]:
-    """Option label (its button, or its text once closed) -> the count shown beside it."""
-    counts = {}
+def fallbacks_match(card: dict) -> bool:
+    """Every Action.Execute has an Action.Submit fallback with the same title and data."""
+    shown = {key: value for key, value in card.items() if key != "refresh"}
+    executes = [a for a in _walk(shown) if a.get("type") == "Action.Execute"]
+    return all(a.get("fallback", {}).get("type") == "Action.Submit" and a["fallback"]["data"] == a["data"]
+               and a["fallback"]["title"] == a["title"] and a["verb"] == a["data"]["verb"] for a in executes)
+
+
+def _option_rows(card: dict) -> Iterator[tuple[list[dict], str]]:
+    """(label runs, count text) for each option row of a poll card."""
     for node in _walk(card.get("body", [])):
-        if node.get("type") != "ColumnSet" or len(node["columns"]) != 2:
+        if node.get("type") != "Container" or not node.get("items"):
             continue
-        label_items, count_items = (column["items"] for column in node["columns"])
-        counts_shown = [i["text"] for i in count_items if i.get("type") == "TextBlock"]
-        for item in label_items:
-            if item.get("type") == "ActionSet":
-                counts[item["actions"][0]["title"]] = counts_shown[0]
-            elif item.get("type") == "RichTextBlock":
-                counts[item["inlines"][-1]["text"]] = counts_shown[0]
-    return counts
+        first = node["items"][0]
+        if first.get("type") != "ColumnSet" or len(first["columns"]) != 2:
+            continue
+        label_items, count_items = (column["items"] for column in first["columns"])
+        yield label_items[0]["inlines"], count_items[0]["text"]
+
+
+def option_counts(card: dict) -> dict[str, str]:
+    """Option label -> the count shown beside it."""
+    return {runs[1]["text"]: count for runs, count in _option_rows(card)}
+
+
+def my_votes(card: dict) -> list[str]:
+    """The options marked "✓ Your vote" (only in a person's own view)."""
+    return [runs[1]["text"] for runs, _ in _option_rows(card) if any("Your vote" in r["text"] for r in runs)]
 
 
 def highlighted(card: dict) -> list[str]:
     """Option labels shown as winners (behind a trophy)."""
-    found = []
-    for node in _walk(card.get("body", [])):
-        runs = node.get("inlines", []) if node.get("type") == "RichTextBlock" else []
-        if len(runs) == 2 and runs[0]["text"] == "🏆 ":
-            found.append(runs[1]["text"])
-    return found
+    return [runs[1]["text"] for runs, _ in _option_rows(card) if runs[0]["text"].startswith("🏆")]
+
+
+def notice(card: dict) -> str | None:
+    """The reason at the top of a person's view when their press changed nothing."""
+    return next((n["text"] for n in card.get("body", []) if n.get("id") == "notice"), None)

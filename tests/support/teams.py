@@ -113,6 +113,19 @@ def submit(chat: Chat, user: Person, value: dict[str, Any], reply_to_id: str | N
     return activity
 
 
+def invoke(chat: Chat, user: Person, data: dict[str, Any], reply_to_id: str | None, service_url: str,
+           trigger: str = "manual") -> dict[str, Any]:
+    """What Teams posts when a user presses an Action.Execute button (or a card refreshes itself:
+    trigger "automatic"): an `adaptiveCard/action` invoke in the message seed's envelope, its value
+    as reference/teams-platform.md gives it. Card inputs are merged into `data`."""
+    activity = submit(chat, user, {}, reply_to_id, service_url)
+    for key in ("value", "textFormat", "attachments"):
+        activity.pop(key, None)
+    activity.update(type="invoke", name="adaptiveCard/action", value={
+        "action": {"type": "Action.Execute", "verb": data.get("verb"), "data": data}, "trigger": trigger})
+    return activity
+
+
 # Events (seeds 000, 001 and 004) ------------------------------------------------------
 
 def _event_from(seed_name: str, chat: Chat, user: Person, service_url: str, **changes: Any) -> dict[str, Any]:
