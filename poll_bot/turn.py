@@ -25,14 +25,17 @@ _MARKUP = re.compile(r"[&<>\"'*_~`\[\]()#|\\!+\-=:/{}]")
 
 
 def literal(text: str) -> str:
-    """Text for an XML message that Teams shows exactly as written: lines joined by <br>."""
+    """Text for an XML message that Teams shows exactly as written. One <p> block holds it all:
+    markdown is not applied inside an HTML block, and lines break with <br>. (Agents Playground
+    showed markdown applied to decoded references next to inline tags, and no markup at all
+    with the block.)"""
     escaped = _MARKUP.sub(lambda m: f"&#{ord(m.group())};", text)
-    return "<br>".join(escaped.split("\n"))
+    return "<p>" + "<br>".join(escaped.split("\n")) + "</p>"
 
 
 def shown(text: str) -> str:
     """What people read of a message's `literal` text."""
-    return html.unescape(text.replace("<br>", "\n"))
+    return html.unescape(text.removeprefix("<p>").removesuffix("</p>").replace("<br>", "\n"))
 
 
 def text_message(text: str) -> dict:

@@ -128,7 +128,7 @@ async def test_first_response_decides_and_every_copy_and_the_requester_learn_it(
         assert any(t.startswith("✅ Approved · ") for t in cards.texts(shown))
     (requester_chat,) = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", MEGAN.id)[0]
     (told,) = bot.connector.messages(requester_chat)
-    assert told["text"] == "Your request “Pizza budget” was approved."
+    assert shown_text(told) == "Your request “Pizza budget” was approved."
     assert told["channelData"]["notification"]["alert"] is True and told["summary"]
 
 

@@ -22,7 +22,8 @@ def typed(text: str) -> str:
 
 def assert_literal(message: dict, *expected: str) -> None:
     assert message["textFormat"] == "xml"
-    source = re.sub(r"&#\d+;", "", message["text"].replace("<br>", "\n"))
+    assert message["text"].startswith("<p>") and message["text"].endswith("</p>"), "one HTML block: no markdown"
+    source = re.sub(r"&#\d+;", "", message["text"][3:-4].replace("<br>", "\n"))
     assert not ACTIVE_MARKUP.search(source), source
     for text in expected:
         assert text in shown_text(message)

@@ -205,7 +205,7 @@ def shown_text(message: dict) -> str:
     """A text message as Teams shows it: XML line breaks as lines, entities as characters."""
     if message.get("textFormat") != "xml":
         return message["text"]
-    return html.unescape(re.sub(r"<br\s*/?>", "\n", message["text"]))
+    return html.unescape(re.sub(r"<br\s*/?>", "\n", re.sub(r"</?p>", "", message["text"])))
 
 
 def _error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
