@@ -308,7 +308,7 @@ async def test_typed_quick_replies_in_the_personal_chat(make_bot, group):
     await shortcut(bot, group, "approval Monitors | <at>Alex Wilber</at>", (ALEX,))
     await bot.say(alex, ALEX, "approve")
     which = bot.connector.messages(alex.id)[-1]
-    assert which["text"].startswith("Which request?")
+    assert shown_text(which).startswith("Which request?")
     assert [a["value"] for a in which["suggestedActions"]["actions"]] == ["Approve #2", "Approve #1"]
 
     await bot.say(alex, ALEX, "Approve #2 fine by me")

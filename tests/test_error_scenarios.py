@@ -9,6 +9,7 @@ import pytest
 from poll_bot.app import SORRY
 from poll_bot.features import polls
 from tests.support import cards, teams
+from tests.support.fake_connector import shown_text
 from tests.support.teams import ALEX, MEGAN
 
 
@@ -38,5 +39,5 @@ async def test_a_failing_turn_is_logged_and_changes_nothing(bot, broken_vote, ca
     assert press["id"] in record.getMessage() and "disk on fire" in caplog.text and "Traceback" in caplog.text
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)], "the failed transaction was rolled back"
     new = bot.connector.messages(chat.id)[len(before):]
-    assert [m.get("text") for m in new] == ([SORRY] if hears_sorry else [])
+    assert [shown_text(m) for m in new] == ([SORRY] if hears_sorry else [])
     assert all("Traceback" not in str(m) and "disk on fire" not in str(m) for m in bot.connector.messages(chat.id))
