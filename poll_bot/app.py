@@ -44,7 +44,7 @@ def _services(config: Config):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
-        store = await Store.open(config.DB_PATH)
+        store = await Store.open(config.DB_PATH, config.DATABASE_URL)
         session = aiohttp.ClientSession()
         pipeline = Pipeline(
             store, Connector(session, TokenSource(config)), CARD_RENDERERS,
@@ -61,7 +61,7 @@ def _services(config: Config):
         await timers.tick()  # catch up on what fell due while the bot was down
         background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
         app[TIMERS] = timers
-        log.info("poll bot ready, database %s", config.DB_PATH)
+        log.info("poll bot ready, database %s", store.name)
         yield
         for task in background:
             task.cancel()

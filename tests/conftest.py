@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +10,7 @@ from aiohttp.test_utils import TestServer
 from poll_bot.app import PIPELINE, create_app
 from poll_bot.config import Config
 from tests.support import teams
+from tests.support.databases import PostgresBackend, PostgresServer, SqliteBackend
 from tests.support.fake_connector import FakeConnector
 
 
@@ -21,7 +20,7 @@ class BotUnderTest:
     server: TestServer
     session: aiohttp.ClientSession
     connector: FakeConnector
-    db_path: Path
+    db: Any  # a tests.support.databases test database: rows(), execute(), tables()
 
     @property
     def url(self) -> str:
@@ -52,8 +51,7 @@ class BotUnderTest:
         return status
 
     def rows(self, sql: str, *args: Any) -> list[tuple]:
-        with sqlite3.connect(self.db_path) as conn:
-            return conn.execute(sql, args).fetchall()
+        return self.db.rows(sql, *args)
 
 
 @pytest.fixture
@@ -68,19 +66,46 @@ async def connector():
 FAST = {"DOUBLE_PRESS_SECONDS": 0.0, "RETRY_BASE_DELAY": 0.01}
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL for the whole run, stopped and removed at the end."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, tmp_path):
+    """Each test that uses it runs twice: on SQLite and on PostgreSQL (a fresh database each)."""
+    if request.param == "sqlite":
+        chosen = SqliteBackend(tmp_path)
+    else:
+        chosen = PostgresBackend(request.getfixturevalue("postgres_server"))
+    yield chosen
+    chosen.close()
+
+
 @pytest.fixture
-async def make_bot(tmp_path, connector):
-    """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`."""
+def database(backend):
+    return backend.new_database()
+
+
+@pytest.fixture
+async def make_bot(backend, connector):
+    """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`.
+    Each bot gets a new database unless given one (`make_bot(db=bot.db)` restarts on the same)."""
     started = []
 
-    async def start(db_path: Path | None = None, **overrides: Any) -> BotUnderTest:
-        db_path = db_path or tmp_path / f"bot{len(started)}.sqlite3"
-        config = Config(DB_PATH=str(db_path), **{**FAST, **overrides})
+    async def start(db: Any = None, **overrides: Any) -> BotUnderTest:
+        db = db or backend.new_database()
+        config = Config(**db.config(), **{**FAST, **overrides})
         server = TestServer(create_app(config), host="127.0.0.1")
         await server.start_server()
         session = aiohttp.ClientSession()
         started.append((server, session))
-        return BotUnderTest(server, session, connector, db_path)
+        return BotUnderTest(server, session, connector, db)
 
     yield start
     for server, session in started:

@@ -197,8 +197,9 @@ def _cancel(uow: UnitOfWork, turn: Turn, approval_id: int) -> None:
 
 
 def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None:
-    """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice."""
-    approval = uow.approvals.get(approval_id)
+    """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice.
+    Locked until the transaction ends: the caller changes it."""
+    approval = uow.approvals.get(approval_id, for_update=True)
     shown_here = approval is not None and (
         turn.same_thread(approval.conversation_id)
         or any(c.conversation_id == turn.conversation.id for c in uow.cards.for_subject("approval", approval_id))
@@ -340,7 +341,7 @@ def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> Non
     if verdict == "rejected" and not text:
         turn.reply(uow, f"Add your reason, for example: reject #{approval.id} over budget")
         return
-    _decide(uow, turn, approval, verdict, text)
+    _decide(uow, turn, uow.approvals.get(approval.id, for_update=True), verdict, text)
 
 
 def _typed_details(uow: UnitOfWork, turn: Turn, args: str) -> None:

@@ -1,14 +1,13 @@
-"""The store: small repositories over one SQLite connection.
+"""The store: small repositories over one database connection (SQLite or PostgreSQL).
 
 Everything above this package sees `Store.run(work, *args)` and the frozen
 records in `models`. `work(uow, *args)` is a plain function that runs as one
 transaction; it reads and writes through the repositories on `uow`, and its
-return value comes back to the caller. Another backend (PostgreSQL) can
-provide the same surface.
+return value comes back to the caller.
 """
 from __future__ import annotations
 
-import sqlite3
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -16,7 +15,7 @@ from .activities import ActivityLog
 from .approvals import ApprovalStore
 from .cards import CardStore
 from .conversations import ConversationStore
-from .db import Database
+from .db import Database, open_database
 from .messages import MessageStore
 from .models import Conversation
 from .outbox import OutboxStore
@@ -36,6 +35,9 @@ class UnitOfWork:
     approvals: ApprovalStore
     people: PeopleStore
     messages: MessageStore
+    # lock(key): later units of work that lock the same key wait until this one ends.
+    # A no-op on SQLite, where transactions never interleave.
+    lock: Callable[[str], None]
 
 
 class Store:
@@ -46,8 +48,13 @@ class Store:
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
 
     @classmethod
-    async def open(cls, path: str) -> "Store":
-        return cls(await Database.open(path))
+    async def open(cls, path: str, url: str = "") -> "Store":
+        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`."""
+        return cls(await open_database(path, url))
+
+    @property
+    def name(self) -> str:
+        return self._db.name
 
     async def close(self) -> None:
         await self._db.close()
@@ -60,7 +67,7 @@ class Store:
         """Run `work(uow, *args)` as one transaction; all of it commits or none of it."""
         touched: set[str] = set()
 
-        def unit(conn: sqlite3.Connection) -> T:
+        def unit(conn) -> T:
             uow = UnitOfWork(
                 conversations=ConversationStore(conn, self._known),
                 polls=PollStore(conn),
@@ -70,6 +77,7 @@ class Store:
                 approvals=ApprovalStore(conn),
                 people=PeopleStore(conn),
                 messages=MessageStore(conn),
+                lock=functools.partial(self._db.lock, conn),
             )
             return work(uow, *args)
 
