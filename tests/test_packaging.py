@@ -24,8 +24,10 @@ def test_wheel_ships_templates_and_migrations_inside_the_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for template in (ROOT / "templates").glob("*.json.j2"):
         assert f"poll_bot/templates/{template.name}" in names
-    for migration in (ROOT / "db").glob("*.sql"):
-        assert f"poll_bot/db/{migration.name}" in names
+    migrations = [m.relative_to(ROOT / "db").as_posix() for m in (ROOT / "db").rglob("*.sql")]
+    assert "pg/005_baseline.sql" in migrations
+    for migration in migrations:
+        assert f"poll_bot/db/{migration}" in names
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)

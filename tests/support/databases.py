@@ -5,7 +5,8 @@ second connection to read and change what the bot stored.
 PostgreSQL is a throwaway server: initdb'd in a temporary directory (as the
 `postgres` user when running as root, since initdb refuses root) from Debian's
 `postgresql` package, on a free loopback port, and removed at the end.
-Each test gets its own database, copied from a template that is already migrated.
+Each test gets a database of its own, migrated and empty: one a finished test
+emptied, else a new copy of a migrated template (copying takes far longer than emptying).
 """
 from __future__ import annotations
 
@@ -89,33 +90,47 @@ class SqliteBackend:
         self._count = itertools.count()
 
     def new_database(self) -> SqliteTestDatabase:
+        """A new file: the bot migrates it when it opens it."""
         return SqliteTestDatabase(self._folder / f"bot{next(self._count)}.sqlite3")
 
-    new_empty_database = new_database  # the bot migrates a new file when it opens it
+    def new_empty_database(self) -> SqliteTestDatabase:
+        """A file with no tables, in WAL mode as the bot leaves it. (Two connections turning
+        a new file to WAL at the same moment can fail with "database is locked"; SQLite
+        serves one process, so only its restarts share a file.)"""
+        db = self.new_database()
+        with sqlite3.connect(db.path) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return db
 
     def close(self) -> None:
         pass
 
 
 class PostgresBackend:
-    """Databases on the session's server, dropped when the test ends."""
+    """Databases on the session's server for one test; given back when it ends."""
     name = "postgres"
 
     def __init__(self, server: "PostgresServer"):
         self._server = server
-        self._created: list[str] = []
+        self._migrated: list[str] = []
+        self._empty: list[str] = []
 
-    def new_database(self, template: str = TEMPLATE) -> PostgresTestDatabase:
-        """A database already migrated (a copy of the template)."""
-        name = self._server.create_database(template)
-        self._created.append(name)
+    def new_database(self) -> PostgresTestDatabase:
+        """Migrated, with no rows."""
+        name = self._server.take_database()
+        self._migrated.append(name)
         return PostgresTestDatabase(self._server.url(name))
 
     def new_empty_database(self) -> PostgresTestDatabase:
-        return self.new_database("template0")
+        """Not even migrated."""
+        name = self._server.create_database("template0")
+        self._empty.append(name)
+        return PostgresTestDatabase(self._server.url(name))
 
     def close(self) -> None:
-        for name in self._created:
+        for name in self._migrated:
+            self._server.give_back(name)
+        for name in self._empty:
             self._server.drop_database(name)
 
 
@@ -126,6 +141,7 @@ class PostgresServer:
         self.port = port
         self._user = user  # who runs the server: 'postgres' when we are root
         self._names = itertools.count()
+        self._clean: list[str] = []  # migrated databases with no rows, ready for a test
 
     @classmethod
     def start(cls) -> "PostgresServer":
@@ -159,6 +175,21 @@ class PostgresServer:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
+
+    def take_database(self) -> str:
+        return self._clean.pop() if self._clean else self.create_database()
+
+    def give_back(self, name: str) -> None:
+        """Delete every row (the audit's trigger and foreign keys off) and restart the ids."""
+        with psycopg.connect(self.url(name)) as conn:
+            conn.execute("SET LOCAL session_replication_role = replica")
+            tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                                  " AND tablename != 'schema_version'").fetchall()
+            for (table,) in tables:
+                conn.execute(f'DELETE FROM "{table}"')
+            conn.execute("SELECT setval(pg_get_serial_sequence(table_name, column_name), 1, false)"
+                         " FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES'")
+        self._clean.append(name)
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
