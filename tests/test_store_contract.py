@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
+from collections import Counter
 
 import pytest
 
@@ -172,6 +174,24 @@ async def test_one_person_pressing_two_options_at_once_keeps_one_vote(store, dat
     await asyncio.gather(*(turn(p, n).run_once(polls._vote, PollVote(poll_id, n)) for p in people for n in (0, 1)))
     per_person = database.rows("SELECT user_id, COUNT(*) FROM votes GROUP BY user_id")
     assert sorted(per_person) == sorted((p.id, 1) for p in people)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
+async def test_a_unit_of_work_aborted_for_a_deadlock_runs_again(store):
+    both_hold_one = threading.Barrier(2, timeout=10)
+    attempts = Counter()
+
+    def work(uow, first, second):
+        attempts[first] += 1
+        uow.lock(first)
+        if attempts[first] == 1:
+            both_hold_one.wait()
+        uow.lock(second)  # each waits for the other: PostgreSQL aborts one of them
+        return first
+
+    done = await asyncio.gather(store.run(work, "a", "b"), store.run(work, "b", "a"))
+    assert done == ["a", "b"]
+    assert sorted(attempts.values()) == [1, 2]
 
 
 # Approvals -----------------------------------------------------------------------

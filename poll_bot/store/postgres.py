@@ -130,15 +130,16 @@ class PostgresDatabase:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._run, work, args)
 
     def _run(self, work: Callable[..., T], args: tuple) -> T:
-        for attempt in range(1, ATTEMPTS + 1):
+        for _ in range(ATTEMPTS - 1):
             try:
-                with self._pool.connection() as conn, conn.transaction():
-                    return work(Connection(conn), *args)
+                return self._transaction(work, args)
             except _RETRYABLE as error:
-                if attempt == ATTEMPTS:
-                    raise
                 log.info("transaction aborted (%s); running it again", error.sqlstate)
-        raise AssertionError("unreachable")
+        return self._transaction(work, args)
+
+    def _transaction(self, work: Callable[..., T], args: tuple) -> T:
+        with self._pool.connection() as conn, conn.transaction():
+            return work(Connection(conn), *args)
 
     def lock(self, conn: Connection, key: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))

@@ -157,7 +157,7 @@ class PostgresServer:
             settings = {"listen_addresses": "127.0.0.1", "port": server.port, "unix_socket_directories": "",
                         # A throwaway server: nothing has to survive a crash.
                         "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-                        "max_connections": 200}
+                        "max_connections": 200, "deadlock_timeout": "100ms"}
             options = " ".join(f"-c {key}={value}" for key, value in settings.items())
             server._run("pg_ctl", "start", "-w", "-D", str(server._data), "-l", str(root / "server.log"),
                         "-o", options)
