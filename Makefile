@@ -6,7 +6,7 @@ PY_DEPS := $(VENV)/.installed
 JS_DEPS := e2e/node_modules/.installed
 PLAYGROUND_PORT ?= 56150
 
-.PHONY: run test chromium bench clean
+.PHONY: run test chromium postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,19 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Debian's PostgreSQL: the tests run every scenario on it too, on a throwaway server they start themselves.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+
 ## Start the bot on 127.0.0.1:3978 (SQLite in ./var/) and Agents Playground pointed at it.
 run: $(PY_DEPS) $(JS_DEPS)
 	PLAYGROUND_PORT=$(PLAYGROUND_PORT) BIN=$(BIN) bash e2e/run-local.sh
 
-## Install everything the tests need and run them all (unit, scenario, Playground end-to-end).
-test: $(PY_DEPS) $(JS_DEPS) chromium
+## Install everything the tests need and run them all (unit, scenario, Playground end-to-end),
+## the scenarios on SQLite and on PostgreSQL.
+test: $(PY_DEPS) $(JS_DEPS) chromium postgresql
 	$(BIN)/python -m pytest
 
 ## The vote-stampede benchmark (bench/run.py): our bot against the stock CloudAdapter and bare aiohttp.

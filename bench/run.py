@@ -131,7 +131,8 @@ async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> B
     await connector.start()
     port, db = free_port(), workdir / f"bench-{time.monotonic_ns()}.sqlite3"
     bot = start([sys.executable, "-m", "poll_bot"], port,
-                {"HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "LOG_LEVEL": "WARNING"})
+                {"HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "POLL_BOT_DATABASE_URL": "",
+                 "LOG_LEVEL": "WARNING"})
     try:
         chat = teams.channel_thread()
         card_id, buttons = await post_poll(port, chat, connector)

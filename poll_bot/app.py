@@ -56,7 +56,7 @@ def _services(config: Config, metrics: Metrics):
         # Closed in reverse order, also when startup fails or a signal cancels it: an open
         # database keeps aiosqlite's thread, and with it the process, alive.
         async with AsyncExitStack() as closing:
-            store = await Store.open(config.DB_PATH)
+            store = await Store.open(config.DB_PATH, config.DATABASE_URL)
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
@@ -81,7 +81,7 @@ def _services(config: Config, metrics: Metrics):
             background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
             closing.push_async_callback(_cancel, background)
             app[TIMERS] = timers
-            log.info("poll bot ready, database %s", config.DB_PATH)
+            log.info("poll bot ready, database %s", store.name)
             yield
     return lifecycle
 

@@ -46,6 +46,7 @@ class Config:
     HOST: str = "127.0.0.1"
     PORT: int = 3978
     DB_PATH: str = "var/poll_bot.sqlite3"
+    DATABASE_URL: str = ""  # postgresql://...: use PostgreSQL instead of the SQLite file
     APP_ID: str = ""
     APP_PASSWORD: str = ""
     APP_TYPE: str = "MultiTenant"
@@ -78,6 +79,7 @@ class Config:
             HOST=env.get("HOST", cls.HOST),
             PORT=int(env.get("PORT", cls.PORT)),
             DB_PATH=env.get("POLL_BOT_DB", cls.DB_PATH),
+            DATABASE_URL=env.get("POLL_BOT_DATABASE_URL", ""),
             APP_ID=env.get("MicrosoftAppId", ""),
             APP_PASSWORD=env.get("MicrosoftAppPassword", ""),
             APP_TYPE=env.get("MicrosoftAppType", cls.APP_TYPE) or cls.APP_TYPE,

@@ -112,6 +112,8 @@ class Turn:
         return await self.store.run(self._once, work, args)
 
     def _once(self, uow: UnitOfWork, work: Callable[..., T], args: tuple) -> T | None:
+        # One of a user's turns at a time: a second press reads what the first one stored.
+        uow.lock("user:" + self.user.id)
         conversation_id = self.conversation.id
         if self.activity_id and not uow.activities.first_time(self.activity_id, conversation_id):
             return None

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,6 +11,7 @@ from poll_bot.app import PIPELINE, create_app
 from poll_bot.config import Config
 from poll_bot.cards import ADAPTIVE_CARD
 from tests.support import cards, teams
+from tests.support.databases import PostgresBackend, PostgresServer, SqliteBackend
 from tests.support.fake_connector import FakeConnector
 
 
@@ -22,7 +21,7 @@ class BotUnderTest:
     server: TestServer
     session: aiohttp.ClientSession
     connector: FakeConnector
-    db_path: Path
+    db: Any  # a tests.support.databases test database: rows(), execute(), tables()
     path: str = "submit"  # how presses arrive: "submit" (Action.Submit, a message) or "invoke" (Action.Execute)
     answers: dict[str, dict] = field(default_factory=dict)  # user id -> the last invoke answer they got
 
@@ -94,8 +93,7 @@ class BotUnderTest:
         return self.connector.texts(chats[0][0]) if chats else []
 
     def rows(self, sql: str, *args: Any) -> list[tuple]:
-        with sqlite3.connect(self.db_path) as conn:
-            return conn.execute(sql, args).fetchall()
+        return self.db.rows(sql, *args)
 
 
 @pytest.fixture
@@ -110,6 +108,27 @@ async def connector():
 FAST = {"DOUBLE_PRESS_SECONDS": 0.0, "RETRY_BASE_DELAY": 0.01}
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL for the whole run, stopped and removed at the end."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, tmp_path):
+    """Each test that uses it runs twice: on SQLite and on PostgreSQL (a fresh database each)."""
+    if request.param == "sqlite":
+        chosen = SqliteBackend(tmp_path)
+    else:
+        chosen = PostgresBackend(request.getfixturevalue("postgres_server"))
+    yield chosen
+    chosen.close()
+
+
 @pytest.fixture
 def press_path() -> str:
     """How presses reach the bot. The poll and approval scenario modules override this to run
@@ -118,18 +137,24 @@ def press_path() -> str:
 
 
 @pytest.fixture
-async def make_bot(tmp_path, connector, press_path):
-    """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`."""
+def database(backend):
+    return backend.new_database()
+
+
+@pytest.fixture
+async def make_bot(backend, connector, press_path):
+    """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`.
+    Each bot gets a new database unless given one (`make_bot(db=bot.db)` restarts on the same)."""
     started = []
 
-    async def start(db_path: Path | None = None, **overrides: Any) -> BotUnderTest:
-        db_path = db_path or tmp_path / f"bot{len(started)}.sqlite3"
-        config = Config(DB_PATH=str(db_path), **{**FAST, **overrides})
+    async def start(db: Any = None, **overrides: Any) -> BotUnderTest:
+        db = db or backend.new_database()
+        config = Config(**db.config(), **{**FAST, **overrides})
         server = TestServer(create_app(config), host="127.0.0.1")
         await server.start_server()
         session = aiohttp.ClientSession()
         started.append((server, session))
-        return BotUnderTest(server, session, connector, db_path, press_path)
+        return BotUnderTest(server, session, connector, db, press_path)
 
     yield start
     for server, session in started:

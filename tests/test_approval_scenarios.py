@@ -1,7 +1,6 @@
 """Approvals end to end through the real app: every card copy users see, and what is stored."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -288,10 +287,9 @@ async def test_a_double_press_and_a_redelivery_count_once(make_bot, group):
 async def test_the_audit_is_append_only(make_bot, group):
     bot = await make_bot()
     await shortcut(bot, group)
-    with sqlite3.connect(bot.db_path) as conn:
-        for sql in ("UPDATE approval_events SET event = 'cancelled'", "DELETE FROM approval_events"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                conn.execute(sql)
+    for sql in ("UPDATE approval_events SET event = 'cancelled'", "DELETE FROM approval_events"):
+        with pytest.raises(bot.db.integrity_error, match="append-only"):
+            bot.db.execute(sql)
     assert bot.rows("SELECT event FROM approval_events") == [("created",)]
 
 
@@ -336,9 +334,8 @@ async def test_a_quick_reply_under_a_request_acts_on_that_request_while_others_w
                     ALEX.id) == [(1, "approved"), (2, None)]
 
 
-async def test_due_date_expires_the_request_and_is_caught_up_after_a_restart(make_bot, group, tmp_path):
-    db = tmp_path / "due.sqlite3"
-    bot = await make_bot(db_path=db)
+async def test_due_date_expires_the_request_and_is_caught_up_after_a_restart(make_bot, group):
+    bot = await make_bot()
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
     await fill_form(bot, group, {"title": "Budget", "approvers": ALEX.id, "policy": "all", "quorum": "1",
                                  "due_date": tomorrow, "due_time": "09:30"})
@@ -354,9 +351,9 @@ async def test_due_date_expires_the_request_and_is_caught_up_after_a_restart(mak
     await fill_form(bot, group, {"title": "Travel", "approvers": PAT.id, "policy": "all", "quorum": "1",
                                  "due_date": tomorrow, "due_time": "09:30"})
     await stop_bot(bot)
-    with sqlite3.connect(db) as conn:  # the due date passes while the bot is down
-        conn.execute("UPDATE approvals SET due_at = '2020-01-01T00:00:00.000+00:00' WHERE title = 'Travel'")
-    bot = await make_bot(db_path=db)
+    # the due date passes while the bot is down
+    bot.db.execute("UPDATE approvals SET due_at = '2020-01-01T00:00:00.000+00:00' WHERE title = 'Travel'")
+    bot = await make_bot(db=bot.db)
     await bot.settle()
     assert bot.rows("SELECT title, status FROM approvals ORDER BY id") == [("Budget", "expired"), ("Travel", "expired")]
 

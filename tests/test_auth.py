@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 
 import jwt
@@ -63,10 +62,8 @@ def start_bot(make_bot, provider):
     return start
 
 
-def everything_stored(db_path) -> dict[str, list[tuple]]:
-    with sqlite3.connect(db_path) as conn:
-        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {table: conn.execute(f'SELECT * FROM "{table}"').fetchall() for table in tables}
+def everything_stored(db) -> dict[str, list[tuple]]:
+    return {table: sorted(db.rows(f'SELECT * FROM "{table}"'), key=repr) for table in db.tables()}
 
 
 def token(provider: OpenIdProvider, service_url: str, kid: str = KEY_ID, key=None, **changes) -> str:
@@ -109,7 +106,7 @@ async def test_a_refused_token_answers_401_and_runs_nothing(start_bot, provider,
     chat = teams.personal_chat()
     activity = teams.message(chat, MEGAN, "poll Lunch? | Pizza | Sushi", bot.connector.url)
     header = make_header(provider, bot.connector.url)
-    before = everything_stored(bot.db_path)
+    before = everything_stored(bot.db)
 
     headers = {"Authorization": header} if header is not None else {}
     with caplog.at_level(logging.WARNING, logger="poll_bot"):
@@ -119,7 +116,7 @@ async def test_a_refused_token_answers_401_and_runs_nothing(start_bot, provider,
     await bot.settle()
 
     # Every call toward Teams goes through the outbox, which is part of what is compared here.
-    assert everything_stored(bot.db_path) == before
+    assert everything_stored(bot.db) == before
     assert bot.connector.calls == []
     (refusal,) = [r.getMessage() for r in caplog.records if "failed authentication" in r.getMessage()]
     assert reason in refusal

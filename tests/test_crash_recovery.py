@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import time
 
 import aiohttp
@@ -16,8 +15,8 @@ from tests.support.net import free_port
 from tests.support.teams import MEGAN
 
 
-async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector):
-    db, port = tmp_path / "crash.sqlite3", free_port()
+async def test_sigkill_mid_burst_loses_no_acknowledged_vote(database, connector):
+    db, port = database, free_port()
     url = f"http://127.0.0.1:{port}/api/messages"
     chat = teams.channel_thread()
     bot = await start_bot(db, port)
@@ -49,8 +48,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector)
         assert 100 <= len(acknowledged) < len(voters), "the kill must land mid-burst"
 
         bot = await start_bot(db, port)
-        with sqlite3.connect(db) as conn:
-            stored = {row[0] for row in conn.execute("SELECT user_id FROM votes")}
+        stored = {row[0] for row in db.rows("SELECT user_id FROM votes")}
         assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged votes were lost"
 
         deadline = time.monotonic() + 20
@@ -66,8 +64,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(tmp_path, connector)
                     if (await response.json())["pending_outbound"] == 0:
                         break
                 await asyncio.sleep(0.05)
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
+        assert db.rows("SELECT COUNT(*) FROM outbox") == [(0,)]
     finally:
         bot.kill()
         bot.wait()

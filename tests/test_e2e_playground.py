@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -55,15 +54,15 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
 
 
 @pytest.fixture
-def running(tmp_path):
+def running(tmp_path, database):
     """The bot (python -m poll_bot) and Agents Playground pointed at it, on free ports."""
     bot_port, playground_port = free_port(), free_port()
-    db = tmp_path / "e2e.sqlite3"
+    db = database
     logs = tmp_path / "logs"
     logs.mkdir()
     bot = subprocess.Popen(
         [sys.executable, "-m", "poll_bot"],
-        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(bot_port), "POLL_BOT_DB": str(db),
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(bot_port), **db.env(),
              "MicrosoftAppId": ""},
         stdout=open(logs / "bot.log", "w"), stderr=subprocess.STDOUT,
     )
@@ -119,9 +118,8 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     assert seen["buttonsAfterClose"] == ["Reopen poll", "Delete poll"], "vote buttons must be gone after closing"
     assert seen["cardsAfterClose"] == seen["cardsAfterPost"]
 
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "closed")]
-        assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (1,)
+    assert db.rows("SELECT question, status FROM polls") == [("Lunch on Friday?", "closed")]
+    assert db.rows("SELECT COUNT(*) FROM votes") == [(1,)]
 
 
 def test_help_answer_in_personal_chat_offers_quick_replies_and_new_poll_opens_the_form(running, tmp_path):
@@ -154,11 +152,9 @@ def test_help_answer_in_personal_chat_offers_quick_replies_and_new_poll_opens_th
     assert seen["messagesAfterVote"] == seen["messagesBeforeVote"] + 1, "only the tap itself, no answer"
     assert seen["actionsAfterVote"] == []
 
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT question, status FROM polls").fetchall() == [("Lunch on Friday?", "open")]
-        votes = conn.execute(
-            "SELECT o.label, v.user_id FROM votes v JOIN poll_options o USING (poll_id, position)").fetchall()
-        assert votes == [("Pizza", "user-id-0")]
+    assert db.rows("SELECT question, status FROM polls") == [("Lunch on Friday?", "open")]
+    votes = db.rows("SELECT o.label, v.user_id FROM votes v JOIN poll_options o USING (poll_id, position)")
+    assert votes == [("Pizza", "user-id-0")]
 
 
 def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
@@ -169,9 +165,7 @@ def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
     assert seen["buttonsAfter"] == 0, "a final card has no buttons"
     assert "Alex Wilber" in seen["textAfter"] and "Approved" in seen["textAfter"]
     assert seen["cardsAfter"] == seen["cardsBefore"], "no second card may appear"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT title, status FROM approvals").fetchall() == [("New laptops", "approved")]
-        decided = conn.execute("SELECT user_id, decision FROM approval_approvers").fetchall()
-        assert decided == [("user-id-0", "approved")]
-        members = {row[0] for row in conn.execute("SELECT user_id FROM conversation_members")}
-        assert "user-id-1" in members, "the roster was read from the Playground's connector"
+    assert db.rows("SELECT title, status FROM approvals") == [("New laptops", "approved")]
+    assert db.rows("SELECT user_id, decision FROM approval_approvers") == [("user-id-0", "approved")]
+    members = {row[0] for row in db.rows("SELECT user_id FROM conversation_members")}
+    assert "user-id-1" in members, "the roster was read from the Playground's connector"

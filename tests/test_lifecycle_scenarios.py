@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import pytest
 
@@ -23,10 +22,7 @@ async def send(bot, activity):
 
 def every_row(bot) -> dict[str, list[tuple]]:
     """Every row of every table but the migrations' own."""
-    with sqlite3.connect(bot.db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: conn.execute(f'SELECT * FROM "{t}"').fetchall()
-                for t in tables if t not in ("schema_version", "sqlite_sequence")}
+    return {t: bot.rows(f'SELECT * FROM "{t}"') for t in bot.db.tables()}
 
 
 def rows_mentioning(bot, *needles: str) -> dict[str, list[tuple]]:

@@ -135,7 +135,7 @@ async def test_a_reaction_is_recorded_against_the_poll_and_is_never_a_vote(bot):
     await send(bot, teams.reaction(chat, MEGAN, card_id, url, removed=("heart",)))
 
     poll_card = bot.rows("SELECT id FROM cards WHERE kind = 'poll'")[0][0]
-    assert bot.rows("SELECT activity_id, reaction, card_id FROM reactions ORDER BY rowid") == [
+    assert bot.rows("SELECT activity_id, reaction, card_id FROM reactions ORDER BY activity_id, reaction") == [
         (card_id, "like", poll_card), (offer_id, "laugh", poll_card)]
     assert bot.rows("SELECT text FROM sent_messages") == [("Tap an option to vote: Lunch on Friday?",)]
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]

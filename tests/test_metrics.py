@@ -3,7 +3,6 @@ gauges come from the database, and /healthz answers 503 in bounded time when the
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections import Counter
 
@@ -118,17 +117,16 @@ async def test_a_rolled_back_or_redelivered_vote_is_not_counted(bot, group, monk
     assert moved(once, await scrape(bot), "pollbot_votes_total") == {}
 
 
-async def test_outbox_gauges_are_read_from_the_database_after_a_restart(make_bot, connector, group, tmp_path):
-    db = tmp_path / "restart.sqlite3"
+async def test_outbox_gauges_are_read_from_the_database_after_a_restart(make_bot, connector, group):
     connector.gate = asyncio.Event()  # Teams does not answer: the card stays in the outbox
-    first = await make_bot(db)
+    first = await make_bot()
     assert await first.post(teams.message(group, MEGAN, "poll Lunch? | Pizza | Sushi", connector.url)) == 200
     while not connector.calls:
         await asyncio.sleep(0.01)
     await stop_bot(first)
     await asyncio.sleep(0.3)
 
-    second = await make_bot(db)
+    second = await make_bot(db=first.db)
     scraped = await scrape(second)
     assert ("pollbot_turns_total", (("type", "message"),)) not in scraped, "a new process counts from zero"
     assert scraped[("pollbot_outbox_depth", (("state", "ready"),))] == 1
@@ -148,9 +146,7 @@ async def test_healthz_answers_503_within_its_bound_while_another_connection_loc
     status, body, _ = await health(bot)
     assert (status, body) == (200, {"status": "ok", "pending_outbound": 0})
 
-    locker = sqlite3.connect(bot.db_path, isolation_level=None)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
+    with bot.db.locked():
         status, body, took = await health(bot)
         assert status == 503
         assert body == {"status": "unavailable",
@@ -159,9 +155,6 @@ async def test_healthz_answers_503_within_its_bound_while_another_connection_loc
         scraped = await scrape(bot)
         assert ("pollbot_outbox_oldest_age_seconds", ()) not in scraped, "no stale outbox gauges"
         assert ("pollbot_messages_duration_seconds_count", ()) in scraped, "the counters still go out"
-    finally:
-        locker.execute("ROLLBACK")
-        locker.close()
 
     status, body, took = await health(bot)
     assert (status, body) == (200, {"status": "ok", "pending_outbound": 0})

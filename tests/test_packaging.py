@@ -33,8 +33,10 @@ def test_wheel_ships_templates_migrations_and_the_manifest_inside_the_package(wh
     names = zipfile.ZipFile(wheel).namelist()
     for template in (ROOT / "templates").glob("*.json.j2"):
         assert f"poll_bot/templates/{template.name}" in names
-    for migration in (ROOT / "db").glob("*.sql"):
-        assert f"poll_bot/db/{migration.name}" in names
+    migrations = [m.relative_to(ROOT / "db").as_posix() for m in (ROOT / "db").rglob("*.sql")]
+    assert "pg/005_baseline.sql" in migrations
+    for migration in migrations:
+        assert f"poll_bot/db/{migration}" in names
     for name in ("manifest.json", "color.png", "outline.png", "schema/MicrosoftTeams.v1.23.schema.json"):
         assert f"poll_bot/manifest/{name}" in names
 

@@ -3,7 +3,6 @@ after they closed, with everything stored for them, and nothing else. The clock 
 timer's `now`, so nothing sleeps."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -84,8 +83,8 @@ async def test_old_closed_polls_and_finished_requests_go_with_everything_stored_
     assert bot.rows("SELECT poll_id FROM offered_polls") == []
 
     # The audit of what is kept still refuses to be deleted on its own.
-    with sqlite3.connect(bot.db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM approval_events WHERE approval_id = ?", (pending,))
+    with pytest.raises(bot.db.integrity_error, match="append-only"):
+        bot.db.execute("DELETE FROM approval_events WHERE approval_id = ?", pending)
 
     # The deleted poll's card is still in Teams; its creator pressing Reopen gets a notice, nothing breaks.
     await bot.press(personal, MEGAN, old_card, reopen)

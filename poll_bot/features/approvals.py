@@ -205,8 +205,9 @@ def _cancel(uow: UnitOfWork, turn: Turn, approval_id: int) -> None:
 
 
 def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None:
-    """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice."""
-    approval = uow.approvals.get(approval_id)
+    """The request, if this conversation shows it (its own card or a 1:1 copy); else a notice.
+    Locked until the transaction ends: the caller changes it."""
+    approval = uow.approvals.get(approval_id, for_update=True)
     if approval is None:
         turn.refuse(uow, "This request no longer exists, so nothing was changed.")
         return None
@@ -360,7 +361,7 @@ def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> Non
     if verdict == "rejected" and not text:
         turn.reply(uow, f"Add your reason, for example: reject #{approval.id} over budget")
         return
-    if _decide(uow, turn, approval, verdict, text):
+    if _decide(uow, turn, uow.approvals.get(approval.id, for_update=True), verdict, text):
         # Tied to the request's card, so erasing the request's conversation removes it too.
         uow.outbox.enqueue(turn.conversation.id, "send_message", card_id=_home_card_id(uow, approval),
                            body=text_message(f"You {verdict} #{approval.id} “{approval.title}”."))

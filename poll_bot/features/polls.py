@@ -116,7 +116,7 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
 
 def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | None:
     """Record the press; the voter's choices after it, or None when it was refused."""
-    poll = uow.polls.get(pressed.poll)
+    poll = uow.polls.get(pressed.poll, for_share=True)  # closing it waits until this vote is in
     if poll is not None and poll.read_only:
         return None  # its team is archived or its channel deleted: nothing can be said there
     problem = _vote_problem(turn, poll, pressed.option)

@@ -1,14 +1,12 @@
-"""The store: small repositories over one SQLite connection.
+"""The store: small repositories over one database connection (SQLite or PostgreSQL).
 
 Everything above this package sees `Store.run(work, *args)` and the frozen
 records in `models`. `work(uow, *args)` is a plain function that runs as one
 transaction; it reads and writes through the repositories on `uow`, and its
-return value comes back to the caller. Another backend (PostgreSQL) can
-provide the same surface.
+return value comes back to the caller.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -17,7 +15,7 @@ from .activities import ActivityLog
 from .approvals import ApprovalStore
 from .cards import CardStore
 from .conversations import ConversationStore
-from .db import Database
+from .db import Database, fetch_one, open_database
 from .messages import MessageStore
 from .models import Conversation
 from .outbox import OutboxStore
@@ -39,6 +37,9 @@ class UnitOfWork:
     approvals: ApprovalStore
     people: PeopleStore
     messages: MessageStore
+    # lock(key): later units of work that lock the same key wait until this one ends.
+    # A no-op on SQLite, where transactions never interleave.
+    lock: Callable[[str], None]
 
 
 class Store:
@@ -50,15 +51,21 @@ class Store:
         self._on_commit: Callable[[Changes], None] = lambda changes: None
 
     @classmethod
-    async def open(cls, path: str) -> "Store":
-        return cls(await Database.open(path))
+    async def open(cls, path: str, url: str = "") -> "Store":
+        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`."""
+        return cls(await open_database(path, url))
+
+    @property
+    def name(self) -> str:
+        return self._db.name
 
     async def close(self) -> None:
         await self._db.close()
 
     async def schema_version(self) -> int:
         """The newest migration applied (they are applied when the store opens)."""
-        return await self._db.schema_version()
+        (version,) = await self._db.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return version
 
     def on_enqueue(self, callback: Callable[[set[str]], None]) -> None:
         """Called after a commit that queued outbound work, with the conversations it is for."""
@@ -73,7 +80,7 @@ class Store:
         touched: set[str] = set()
         changes: Changes = Counter()
 
-        def unit(conn: sqlite3.Connection) -> T:
+        def unit(conn) -> T:
             uow = UnitOfWork(
                 conversations=ConversationStore(conn, self._known),
                 polls=PollStore(conn, changes),
@@ -83,6 +90,7 @@ class Store:
                 approvals=ApprovalStore(conn, changes),
                 people=PeopleStore(conn),
                 messages=MessageStore(conn),
+                lock=functools.partial(self._db.lock, conn),
             )
             return work(uow, *args)
 

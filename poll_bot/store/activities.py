@@ -14,17 +14,21 @@ class ActivityLog:
 
     def first_time(self, key: str, conversation_id: str) -> bool:
         cur = self._conn.execute(
-            "INSERT OR IGNORE INTO processed_activities (activity_key, received_at, conversation_id) VALUES (?, ?, ?)",
+            """INSERT INTO processed_activities (activity_key, received_at, conversation_id) VALUES (?, ?, ?)
+               ON CONFLICT DO NOTHING""",
             (key, utc_now(), conversation_id),
         )
         return cur.rowcount == 1
 
     def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
-        """False when the user pressed the same button less than `window` seconds ago."""
+        """False when the user pressed the same button less than `window` seconds ago.
+        Read, then write: the caller holds the user's lock (`Turn._once`)."""
         row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
                         (user_id, press))
         self._conn.execute(
-            "INSERT OR REPLACE INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)",
+            """INSERT INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)
+               ON CONFLICT (user_id, press) DO UPDATE SET
+                   pressed_at = excluded.pressed_at, conversation_id = excluded.conversation_id""",
             (user_id, press, now, conversation_id),
         )
         return row is None or now - row["pressed_at"] >= window

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..domain.approvals import Approval, Approver, Draft, Person, current_turn
-from .db import fetch_one, placeholders, utc_now
+from .db import fetch_one, placeholders, row_lock, utc_now
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,22 @@ class ApprovalStore:
         cur = self._conn.execute(
             """INSERT INTO approvals (conversation_id, requester_id, requester_name, title, details, policy,
                                       quorum, status, due_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id""",
             (conversation_id, requester.id, requester.name, draft.title, draft.details, draft.policy,
              draft.quorum, due_at, utc_now()),
         )
-        approval_id = cur.lastrowid
+        (approval_id,) = cur.fetchone()
         self._conn.executemany(
             "INSERT INTO approval_approvers (approval_id, position, user_id, name) VALUES (?, ?, ?, ?)",
             [(approval_id, i, a.id, a.name) for i, a in enumerate(draft.approvers)],
         )
         return approval_id
 
-    def get(self, approval_id: int) -> Approval | None:
-        row = fetch_one(self._conn, "SELECT * FROM approvals WHERE id = ?", (approval_id,))
+    def get(self, approval_id: int, for_update: bool = False) -> Approval | None:
+        """for_update: lock the request until the transaction ends, for a unit of work that
+        changes it from what it reads (a concurrent decision waits, then reads the result)."""
+        lock = row_lock(self._conn, "FOR UPDATE") if for_update else ""
+        row = fetch_one(self._conn, "SELECT * FROM approvals WHERE id = ?" + lock, (approval_id,))
         if row is None:
             return None
         approvers = self._conn.execute(
@@ -111,12 +114,13 @@ class ApprovalStore:
                            (card_id, approval_id, user_id))
 
     def mark_read(self, conversation_id: str, last_read_id: str) -> None:
-        """Teams message ids grow with time, so every copy up to the last one read has been read."""
+        """Teams message ids (digits) grow with time, so every copy up to the last one read has
+        been read. Compared as (length, text): a cast overflows PostgreSQL's integers."""
         self._conn.execute(
             """UPDATE approval_copies SET read = 1 WHERE read = 0 AND card_id IN (
                    SELECT id FROM cards WHERE conversation_id = ? AND activity_id IS NOT NULL
-                   AND CAST(activity_id AS INTEGER) <= CAST(? AS INTEGER))""",
-            (conversation_id, last_read_id),
+                   AND (LENGTH(activity_id) < LENGTH(?) OR (LENGTH(activity_id) = LENGTH(?) AND activity_id <= ?)))""",
+            (conversation_id, last_read_id, last_read_id, last_read_id),
         )
 
     def unread_copies(self, sent_before: str) -> list[ApprovalCopy]:
@@ -133,8 +137,10 @@ class ApprovalStore:
         self._conn.execute("UPDATE approval_copies SET reminded = 1 WHERE card_id = ?", (card_id,))
 
     def overdue(self, now: str) -> list[int]:
+        """Locked, to be expired: one decided meanwhile is not pending any more, and not listed."""
         rows = self._conn.execute(
-            "SELECT id FROM approvals WHERE status = 'pending' AND due_at IS NOT NULL AND due_at <= ? ORDER BY id",
+            "SELECT id FROM approvals WHERE status = 'pending' AND due_at IS NOT NULL AND due_at <= ? ORDER BY id"
+            + row_lock(self._conn, "FOR UPDATE"),
             (now,),
         ).fetchall()
         return [r["id"] for r in rows]
@@ -156,10 +162,11 @@ class ApprovalStore:
         self._conn.execute(f"DELETE FROM approvals WHERE id IN ({placeholders(approval_ids)})", approval_ids)
 
     def in_conversations(self, conversation_ids: list[str], status: str, reason: str = "") -> list[int]:
+        """Locked, to be changed: one whose status changed meanwhile is not listed."""
         marks = placeholders(conversation_ids)
         rows = self._conn.execute(
             f"""SELECT id FROM approvals WHERE status = ? AND closed_reason = ? AND conversation_id IN ({marks})
-                ORDER BY id""",
+                ORDER BY id""" + row_lock(self._conn, "FOR UPDATE"),
             (status, reason, *conversation_ids),
         ).fetchall()
         return [r["id"] for r in rows]

@@ -16,10 +16,11 @@ class CardStore:
                owner_id: str = "", state: dict[str, Any] | None = None) -> int:
         cur = self._conn.execute(
             """INSERT INTO cards (conversation_id, kind, subject_id, owner_id, state, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
             (conversation_id, kind, subject_id, owner_id, json.dumps(state or {}), utc_now()),
         )
-        return cur.lastrowid
+        (card_id,) = cur.fetchone()
+        return card_id
 
     def get(self, card_id: int) -> Card | None:
         row = fetch_one(self._conn, "SELECT * FROM cards WHERE id = ?", (card_id,))

@@ -16,20 +16,20 @@ class ConversationStore:
         """Record the conversation and its latest serviceUrl; `reactivate` resumes posting there."""
         self._conn.execute(
             """
-            INSERT INTO conversations
+            INSERT INTO conversations AS c
                 (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, bot_id,
                  team_name, channel_name, active, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT (id) DO UPDATE SET
                 service_url = excluded.service_url,
-                tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE tenant_id END,
-                name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END,
-                team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE team_id END,
-                channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE channel_id END,
-                bot_id = CASE WHEN excluded.bot_id != '' THEN excluded.bot_id ELSE bot_id END,
-                team_name = CASE WHEN excluded.team_name != '' THEN excluded.team_name ELSE team_name END,
-                channel_name = CASE WHEN excluded.channel_name != '' THEN excluded.channel_name ELSE channel_name END,
-                active = CASE WHEN ? THEN 1 ELSE active END,
+                tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE c.tenant_id END,
+                name = CASE WHEN excluded.name != '' THEN excluded.name ELSE c.name END,
+                team_id = CASE WHEN excluded.team_id != '' THEN excluded.team_id ELSE c.team_id END,
+                channel_id = CASE WHEN excluded.channel_id != '' THEN excluded.channel_id ELSE c.channel_id END,
+                bot_id = CASE WHEN excluded.bot_id != '' THEN excluded.bot_id ELSE c.bot_id END,
+                team_name = CASE WHEN excluded.team_name != '' THEN excluded.team_name ELSE c.team_name END,
+                channel_name = CASE WHEN excluded.channel_name != '' THEN excluded.channel_name ELSE c.channel_name END,
+                active = CASE WHEN ? THEN 1 ELSE c.active END,
                 updated_at = excluded.updated_at
             """,
             (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name, conv.team_id,
@@ -119,8 +119,9 @@ class ConversationStore:
 
     def first_installation(self, scope_id: str) -> bool:
         """Record the installation; False if it was already recorded (already welcomed)."""
-        cur = self._conn.execute("INSERT OR IGNORE INTO installations (scope_id, installed_at) VALUES (?, ?)",
-                                 (scope_id, utc_now()))
+        cur = self._conn.execute(
+            "INSERT INTO installations (scope_id, installed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (scope_id, utc_now()))
         return cur.rowcount == 1
 
     def forget_installation(self, scope_id: str) -> None:

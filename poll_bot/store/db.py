@@ -1,6 +1,6 @@
-"""SQLite through aiosqlite: migrations, and transactions as one round trip each.
+"""The database behind the store: SQLite (embedded, the default) or PostgreSQL.
 
-A unit of work is a plain function run on aiosqlite's database thread inside
+SQLite goes through aiosqlite: a unit of work is a plain function run on aiosqlite's database thread inside
 BEGIN IMMEDIATE ... COMMIT. Awaiting every statement separately cost a thread
 hop each (about 100 µs) while the transaction was open, which capped a vote at
 about 1,250 transactions/s; one hop per transaction removes that ceiling and,
@@ -16,7 +16,7 @@ import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 import aiosqlite
 
@@ -40,6 +40,12 @@ def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3
     return conn.execute(sql, params).fetchone()
 
 
+def row_lock(conn: Any, clause: str) -> str:
+    """`clause` (FOR UPDATE, FOR SHARE ...) to append to a SELECT on PostgreSQL. SQLite needs
+    none: its transactions hold the database's one write lock from BEGIN IMMEDIATE on."""
+    return "" if isinstance(conn, sqlite3.Connection) else " " + clause
+
+
 def migration_files(folder: Path | None = None) -> list[tuple[int, Path]]:
     folder = folder or resource_dir("db")
     found = []
@@ -50,20 +56,45 @@ def migration_files(folder: Path | None = None) -> list[tuple[int, Path]]:
     return found
 
 
-class Database:
-    def __init__(self, conn: aiosqlite.Connection):
+class Database(Protocol):
+    """What the Store needs of a database. `run` calls `work(connection, *args)` in one
+    transaction; the connection has sqlite3's `execute`/`executemany` and rows that read
+    by position and by column name."""
+    name: str  # for the log: the file, or the server and database (never a password)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T: ...
+
+    def lock(self, conn: Any, key: str) -> None:
+        """Hold `key` until the transaction ends (serialises units of work on one key)."""
+
+    async def migrate(self, folder: Path | None = None) -> list[int]: ...
+
+    async def close(self) -> None: ...
+
+
+async def open_database(path: str, url: str = "") -> Database:
+    """PostgreSQL when a postgresql:// URL is given, else the SQLite file at `path`."""
+    if url:
+        from .postgres import PostgresDatabase  # psycopg loads only when it is used
+        return await PostgresDatabase.open(url)
+    return await SqliteDatabase.open(path)
+
+
+class SqliteDatabase:
+    def __init__(self, conn: aiosqlite.Connection, name: str):
         self._conn = conn
+        self.name = name
 
     @classmethod
-    async def open(cls, path: str) -> "Database":
+    async def open(cls, path: str) -> "SqliteDatabase":
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
-            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "busy_timeout=5000"):
+            for pragma in ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
                 await conn.execute(f"PRAGMA {pragma}")
-            db = cls(conn)
+            db = cls(conn, path)
             await db.migrate()
         except BaseException:
             await conn.close()  # also when a signal cancels the startup: its thread would keep the process
@@ -80,20 +111,17 @@ class Database:
         context = contextvars.copy_context()
         return await self._conn._execute(context.run, _in_transaction, self._conn._conn, work, args)
 
-    async def schema_version(self) -> int:
-        (version,) = await self.run(fetch_one, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
-        return version
+    def lock(self, conn: sqlite3.Connection, key: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already gives each transaction the one write lock."""
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""
         await self._conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        current = await self.schema_version()
         applied = []
         for version, path in migration_files(folder):
-            if version > current:
-                await self.run(_apply_migration, version, path.read_text())
+            if await self.run(_apply_migration, version, path.read_text()):
                 log.info("applied migration %s", path.name)
                 applied.append(version)
         return applied
@@ -129,10 +157,15 @@ def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], args: tupl
     return result
 
 
-def _apply_migration(conn: sqlite3.Connection, version: int, script: str) -> None:
+def _apply_migration(conn: sqlite3.Connection, version: int, script: str) -> bool:
+    """Apply it unless it is recorded already (another process may have just done so)."""
+    (current,) = fetch_one(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    if version <= current:
+        return False
     for statement in _split_sql(script):
         conn.execute(statement)
     conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now()))
+    return True
 
 
 def _split_sql(script: str) -> list[str]:

@@ -22,8 +22,10 @@ class MessageStore:
 
     def record_sent(self, conversation_id: str, activity_id: str, card_id: int | None, text: str) -> None:
         self._conn.execute(
-            """INSERT OR REPLACE INTO sent_messages (conversation_id, activity_id, card_id, text, sent_at)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO sent_messages (conversation_id, activity_id, card_id, text, sent_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (conversation_id, activity_id) DO UPDATE SET
+                   card_id = excluded.card_id, text = excluded.text, sent_at = excluded.sent_at""",
             (conversation_id, activity_id, card_id, text, utc_now()),
         )
 
@@ -44,8 +46,8 @@ class MessageStore:
     def add_reaction(self, conversation_id: str, activity_id: str, user_id: str, reaction: str,
                      card_id: int | None) -> None:
         self._conn.execute(
-            """INSERT OR IGNORE INTO reactions (conversation_id, activity_id, user_id, reaction, card_id, reacted_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO reactions (conversation_id, activity_id, user_id, reaction, card_id, reacted_at)
+               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (conversation_id, activity_id, user_id, reaction, card_id, utc_now()),
         )
 

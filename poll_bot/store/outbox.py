@@ -18,10 +18,10 @@ class OutboxStore:
 
     def enqueue(self, conversation_id: str, kind: str, card_id: int | None = None,
                 body: dict[str, Any] | None = None) -> None:
-        # OR IGNORE: a second unclaimed update of the same card coalesces into the first.
+        # DO NOTHING: a second unclaimed update of the same card coalesces into the first.
         self._conn.execute(
-            """INSERT OR IGNORE INTO outbox (conversation_id, kind, card_id, body, created_at)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO outbox (conversation_id, kind, card_id, body, created_at)
+               VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (conversation_id, kind, card_id, json.dumps(body or {}), utc_now()),
         )
         self._touched.add(conversation_id)

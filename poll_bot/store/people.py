@@ -27,8 +27,10 @@ class PeopleStore:
         """members: (user id, name, AAD object id)."""
         self._conn.execute("DELETE FROM conversation_members WHERE conversation_id = ?", (conversation_id,))
         self._conn.executemany(
-            "INSERT OR REPLACE INTO conversation_members (conversation_id, user_id, name, aad_object_id) "
-            "VALUES (?, ?, ?, ?)",
+            """INSERT INTO conversation_members AS m (conversation_id, user_id, name, aad_object_id)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT (conversation_id, user_id) DO UPDATE SET
+                   name = excluded.name, aad_object_id = excluded.aad_object_id""",
             [(conversation_id, *m) for m in members],
         )
 
@@ -60,9 +62,10 @@ class PeopleStore:
 
     def add_member(self, conversation_id: str, user_id: str, name: str, aad_object_id: str) -> None:
         self._conn.execute(
-            """INSERT INTO conversation_members (conversation_id, user_id, name, aad_object_id) VALUES (?, ?, ?, ?)
+            """INSERT INTO conversation_members AS m (conversation_id, user_id, name, aad_object_id)
+               VALUES (?, ?, ?, ?)
                ON CONFLICT (conversation_id, user_id) DO UPDATE SET
-                   name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END""",
+                   name = CASE WHEN excluded.name != '' THEN excluded.name ELSE m.name END""",
             (conversation_id, user_id, name, aad_object_id),
         )
 

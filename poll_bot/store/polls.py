@@ -4,7 +4,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 
-from .db import fetch_one, placeholders, utc_now
+from .db import fetch_one, placeholders, row_lock, utc_now
 from .models import Poll, PollOption, PollResults
 
 
@@ -28,11 +28,11 @@ class PollStore:
         cur = self._conn.execute(
             """INSERT INTO polls (conversation_id, creator_id, creator_name, question,
                                   multiple_choice, status, created_at, command_message_id)
-               VALUES (?, ?, ?, ?, ?, 'open', ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id""",
             (conversation_id, creator_id, creator_name, question, int(multiple_choice), utc_now(),
              command_message_id),
         )
-        poll_id = cur.lastrowid
+        (poll_id,) = cur.fetchone()
         self._insert_options(poll_id, options)
         return poll_id
 
@@ -42,11 +42,14 @@ class PollStore:
             [(poll_id, position, label) for position, label in enumerate(options)],
         )
 
-    def get(self, poll_id: int) -> Poll | None:
+    def get(self, poll_id: int, for_share: bool = False) -> Poll | None:
+        """for_share: keep the poll as read until the transaction ends (closing, reopening or
+        editing it waits), for a unit of work that relies on it, such as a vote."""
+        lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
         rows = self._conn.execute(
             """SELECT p.*, o.position, o.label, c.suspended FROM polls p
                JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
-               WHERE p.id = ? ORDER BY o.position""",
+               WHERE p.id = ? ORDER BY o.position""" + lock,
             (poll_id,),
         ).fetchall()
         if not rows:
@@ -89,8 +92,8 @@ class PollStore:
 
     def add_vote(self, poll_id: int, position: int, user_id: str, user_name: str) -> None:
         cur = self._conn.execute(
-            """INSERT OR IGNORE INTO votes (poll_id, position, user_id, user_name, voted_at)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO votes (poll_id, position, user_id, user_name, voted_at)
+               VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (poll_id, position, user_id, user_name, utc_now()),
         )
         self._changes["vote", "added"] += cur.rowcount

@@ -14,7 +14,9 @@ POLL_BOT = Path(sys.executable).parent / "poll-bot"  # the console script of thi
 
 
 def bot_env(db, port: int, **overrides: str) -> dict[str, str]:
-    return {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "POLL_BOT_DB": str(db), "LOG_LEVEL": "WARNING",
+    """`db`: a SQLite file's path, or a test database of tests.support.databases (either backend)."""
+    database = db.env() if hasattr(db, "env") else {"POLL_BOT_DB": str(db)}
+    return {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **database, "LOG_LEVEL": "WARNING",
             "POLL_BOT_DOUBLE_PRESS_SECONDS": "0", **overrides}
 
 

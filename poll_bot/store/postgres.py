@@ -1,0 +1,174 @@
+"""PostgreSQL through psycopg 3: the same units of work as on SQLite, on a pool of
+synchronous connections.
+
+Each unit of work runs on a worker thread in one READ COMMITTED transaction and
+is run again from the start when PostgreSQL aborts it for a deadlock or a
+serialization failure. READ COMMITTED lets concurrent transactions interleave,
+so the units of work that read and then write take row locks (`row_lock`) or a
+per-key lock (`lock`) where that matters.
+
+The repositories' SQL is written once: `?` placeholders become `%s` here, and
+rows read by position, by column name and by unpacking, like sqlite3.Row.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterable, TypeVar
+
+import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from ..resources import resource_dir
+from .db import migration_files, utc_now
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+POOL_SIZE = 10
+ATTEMPTS = 5  # a unit of work aborted for a deadlock or serialization failure runs again, up to this
+_RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
+_PG_OVERRIDE = re.compile(r"^(\d{3})_[a-z0-9_]+\.pg\.sql$")
+_MIGRATION_LOCK = 0x706F6C6C  # "poll": the advisory lock key migrations run under
+
+
+class Row(tuple):
+    """A result row: row[0], row["name"], and `(a, b) = row`."""
+
+    def __new__(cls, values: Iterable[Any], names: dict[str, int]) -> "Row":
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return super().__getitem__(self._names[key])
+        return super().__getitem__(key)
+
+
+def _row_factory(cursor: psycopg.Cursor) -> Callable[[Iterable[Any]], Row]:
+    names = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: Row(values, names)
+
+
+@functools.lru_cache(maxsize=2048)
+def to_psycopg(sql: str) -> str:
+    """`?` placeholders (outside string literals) become `%s`, and a literal `%` becomes `%%`."""
+    out, quoted = [], False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "%":
+            out.append("%%")
+        elif char == "?" and not quoted:
+            out.append("%s")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class Connection:
+    """A psycopg connection with the surface the repositories use (sqlite3's)."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self._conn = conn
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor:
+        return self._conn.execute(to_psycopg(sql), tuple(params))
+
+    def executemany(self, sql: str, params: Iterable[Iterable[Any]]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(to_psycopg(sql), [tuple(p) for p in params])
+
+    def execute_script(self, script: str) -> None:
+        """A whole migration as written: no placeholders, and PL/pgSQL bodies hold ';'."""
+        self._conn.execute(script)
+
+
+def postgres_migrations(folder: Path | None = None) -> list[tuple[int, Path]]:
+    """pg/NNN_baseline.sql (the schema up to NNN in PostgreSQL's dialect), then each later
+    migration of the shared folder, or its NNN_name.pg.sql where PostgreSQL needs its own."""
+    folder = folder or resource_dir("db")
+    baseline = migration_files(folder / "pg")[-1]
+    overrides = {}
+    for path in folder.iterdir():
+        match = _PG_OVERRIDE.match(path.name)
+        if match:
+            overrides[int(match.group(1))] = path
+    later = [(version, overrides.get(version, path)) for version, path in migration_files(folder)
+             if version > baseline[0]]
+    return [baseline, *later]
+
+
+class PostgresDatabase:
+    def __init__(self, pool: ConnectionPool, name: str):
+        self._pool = pool
+        self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="postgres")
+        self.name = name
+
+    @classmethod
+    async def open(cls, url: str) -> "PostgresDatabase":
+        pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
+                              kwargs={"autocommit": True})
+        await asyncio.get_running_loop().run_in_executor(None, functools.partial(pool.open, wait=True))
+        parts = conninfo_to_dict(url)
+        db = cls(pool, f"postgresql {parts.get('host', '')}:{parts.get('port', '')}/{parts.get('dbname', '')}")
+        await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._threads, self._pool.close)
+        self._threads.shutdown()
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(connection, *args)` as one transaction on a pooled connection, in a copy of the
+        caller's context (so its log lines carry the caller's turn ids)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._threads, context.run, self._run, work, args)
+
+    def _run(self, work: Callable[..., T], args: tuple) -> T:
+        for _ in range(ATTEMPTS - 1):
+            try:
+                return self._transaction(work, args)
+            except _RETRYABLE as error:
+                log.info("transaction aborted (%s); running it again", error.sqlstate)
+        return self._transaction(work, args)
+
+    def _transaction(self, work: Callable[..., T], args: tuple) -> T:
+        with self._pool.connection() as conn, conn.transaction():
+            return work(Connection(conn), *args)
+
+    def lock(self, conn: Connection, key: str) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
+    async def migrate(self, folder: Path | None = None) -> list[int]:
+        """Apply every migration newer than the recorded version, one transaction each, under
+        an advisory lock: instances starting together apply each migration once."""
+        applied = []
+        for version, path in postgres_migrations(folder):
+            if await self.run(_apply_migration, version, path.read_text()):
+                log.info("applied migration %s", path.name)
+                applied.append(version)
+        return applied
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+    conn.row_factory = _row_factory
+
+
+def _apply_migration(conn: Connection, version: int, script: str) -> bool:
+    conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    (current,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    if version <= current:
+        return False
+    conn.execute_script(script)
+    conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now()))
+    return True
