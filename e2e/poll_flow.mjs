@@ -1,4 +1,6 @@
 // Drives Agents Playground's personal chat like a user: create a poll, vote on the card, close.
+// Options and buttons are Action.Execute: a click sends an adaptiveCard/action invoke and the
+// Playground puts the card in the bot's answer (the voter's own view) in place of the old one.
 // Prints one JSON line with what it saw; exits non-zero if a step could not be done.
 //   PLAYGROUND_URL=http://localhost:56150 OUT_DIR=artifacts node poll_flow.mjs
 import { openPage } from './browser.mjs';
@@ -19,6 +21,9 @@ const texts = () => page.locator('.fai-OutputCard'); // the bot's text messages 
 // Suggested actions: plain buttons under the newest message (Fluent's buttons and the sidebar's are labelled).
 const suggested = () => page.locator('button:not(.fui-Button):not([aria-label])');
 const seen = {};
+// What a person can press on a card: option rows (named by their aria-label) and buttons.
+const pressable = (card) => card.getByRole('button').evaluateAll(
+  (els) => els.map((e) => e.getAttribute('aria-label') || e.innerText.trim()));
 
 try {
   await page.goto(BASE + '/');
@@ -38,12 +43,13 @@ try {
   await texts().filter({ hasText: OFFER }).waitFor();
   await suggested().filter({ hasText: /^Tacos$/ }).waitFor();
   seen.offeredAfterPost = await suggested().allInnerTexts();
-  seen.buttonsAfterPost = await card.getByRole('button').allInnerTexts();
+  seen.buttonsAfterPost = await pressable(card);
   seen.cardsAfterPost = await cards().count();
   seen.messagesAfterPost = await messages().count();
   const element = await card.elementHandle();
 
   await card.getByRole('button', { name: 'Pizza', exact: true }).click();
+  await card.getByText('✓ Your vote').waitFor();
   await card.getByText('1 person voted', { exact: true }).waitFor();
   seen.sameElementAfterVote = await element.evaluate((e) => e.isConnected);
   seen.cardTextAfterVote = await card.innerText();
@@ -53,7 +59,7 @@ try {
 
   await card.getByRole('button', { name: 'Close poll', exact: true }).click();
   await card.getByRole('button', { name: 'Reopen poll', exact: true }).waitFor();
-  seen.buttonsAfterClose = await card.getByRole('button').allInnerTexts();
+  seen.buttonsAfterClose = await pressable(card);
   seen.cardTextAfterClose = await card.innerText();
   seen.cardsAfterClose = await cards().count();
   await card.screenshot({ path: path.join(OUT, 'poll-card-closed.png') });

@@ -101,10 +101,12 @@ try {
 
   await suggestion('Pizza').click();
   await card.getByText('1 person voted', { exact: true }).waitFor();
+  await texts().filter({ hasText: 'Your vote: Pizza.' }).waitFor(); // the one-line confirmation
   seen.sameElementAfterVote = await element.evaluate((e) => e.isConnected);
   seen.cardTextAfterVote = await card.innerText();
   seen.cardsAfterVote = await cards().count();
-  seen.messagesAfterVote = await messages().count(); // the user's "Pizza" only
+  seen.messagesAfterVote = await messages().count(); // the user's "Pizza" and the confirmation
+  seen.tapAfterVote = (await messageTexts()).at(-2);
   seen.lastMessageAfterVote = (await messageTexts()).at(-1);
   seen.actionsAfterVote = await suggested().allInnerTexts();
   await page.screenshot({ path: path.join(OUT, 'prompts-voted.png') });

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cards
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,7 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     assert seen["offeredAfterPost"] == ["Pizza", "Sushi", "Tacos"], "a 1:1 poll offers its options as quick replies"
     assert seen["sameElementAfterVote"], "the vote must update the card in place"
     assert "1 vote · 100%" in seen["cardTextAfterVote"]
+    assert "◉ Pizza  ✓ Your vote" in seen["cardTextAfterVote"], "the voter's own view marks their choice"
     assert seen["cardsAfterVote"] == seen["cardsAfterPost"], "no second card may appear"
     assert seen["messagesAfterVote"] == seen["messagesAfterPost"], "no new message may appear"
     assert seen["buttonsAfterClose"] == ["Reopen poll", "Delete poll"], "vote buttons must be gone after closing"
@@ -146,10 +148,11 @@ def test_help_answer_in_personal_chat_offers_quick_replies_and_new_poll_opens_th
     assert seen["pollActions"] == ["Pizza", "Sushi", "Tacos"]
     assert seen["sameElementAfterVote"], "a quick-reply vote must update the card in place"
     assert "1 person voted" in seen["cardTextAfterVote"]
-    assert "Pizza\n\n1 vote · 100%" in seen["cardTextAfterVote"]
+    assert "◉ Pizza  ✓ Your vote\n\n1 vote · 100%" in seen["cardTextAfterVote"], "a 1:1 card is its person's view"
     assert seen["cardsAfterVote"] == seen["cardsBeforeVote"], "no second card may appear"
-    assert seen["lastMessageAfterVote"].splitlines()[-1] == "Pizza"
-    assert seen["messagesAfterVote"] == seen["messagesBeforeVote"] + 1, "only the tap itself, no answer"
+    assert seen["tapAfterVote"].splitlines()[-1] == "Pizza"
+    assert seen["lastMessageAfterVote"].splitlines()[-1] == "Your vote: Pizza."
+    assert seen["messagesAfterVote"] == seen["messagesBeforeVote"] + 2, "the tap and its one-line confirmation"
     assert seen["actionsAfterVote"] == []
 
     assert db.rows("SELECT question, status FROM polls") == [("Lunch on Friday?", "open")]
@@ -169,3 +172,42 @@ def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
     assert db.rows("SELECT user_id, decision FROM approval_approvers") == [("user-id-0", "approved")]
     members = {row[0] for row in db.rows("SELECT user_id FROM conversation_members")}
     assert "user-id-1" in members, "the roster was read from the Playground's connector"
+
+
+def view_through_playground(url: str, member: str, conversation: str, card_id: str, poll_id: int) -> dict:
+    """A member's view of a card, as Teams' refresh asks for it: the Playground's
+    POST /_conversation/v1/invoke forwards the invoke as that member and returns the bot's answer."""
+    refresh = {"v": 1, "verb": "poll.refresh", "poll": poll_id}
+    body = {"name": "adaptiveCard/action", "from": {"id": member}, "conversation": {"id": conversation},
+            "replyToId": card_id, "value": {"action": {"type": "Action.Execute", "verb": "poll.refresh",
+                                                       "data": refresh}, "trigger": "automatic"}}
+    request = urllib.request.Request(f"{url}/_conversation/v1/invoke", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_click_on_an_option_shows_the_voters_own_view_and_refresh_shows_each_member_theirs(running, tmp_path):
+    url, db, bot_url = running
+    seen = drive("universal_flow.mjs", url, bot_url, tmp_path)
+
+    long_option = "Deep dive on the new customer onboarding flow and what it means for support"
+    assert long_option in seen["sharedText"], "a long option shows in full"
+    assert "Close poll" not in seen["sharedText"], "the shared card has no creator controls"
+    assert seen["sameElement"], "the answer replaces the card in place"
+    assert "◉ Sushi  ✓ Your vote" in seen["ownView"] and "1 person voted" in seen["ownView"]
+    assert seen["cardsAfter"] == seen["cardsBefore"] and seen["messagesAfter"] == seen["messagesBefore"], \
+        "no new message"
+    assert db.rows("SELECT user_id, position FROM votes") == [("user-id-0", 1)]
+
+    (poll_id,), = db.rows("SELECT id FROM polls")
+    (card_id,), = db.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    views = {member: view_through_playground(url, member, "group-chat-id", card_id, poll_id)
+             for member in ("user-id-1", "user-id-2", "user-id-0")}  # Megan (creator), Adele, Alex
+    assert all(v["statusCode"] == 200 and v["type"] == "application/vnd.microsoft.card.adaptive"
+               for v in views.values()), views
+    megan, adele, alex = (views[m]["value"] for m in ("user-id-1", "user-id-2", "user-id-0"))
+    assert "Close poll" in cards.buttons(megan) and not cards.my_votes(megan)
+    assert "Close poll" not in cards.buttons(adele) and not cards.my_votes(adele)
+    assert cards.my_votes(alex) == ["Sushi"]
+    assert db.rows("SELECT user_id, position FROM votes") == [("user-id-0", 1)], "a refresh changes nothing"

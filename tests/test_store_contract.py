@@ -83,13 +83,15 @@ async def test_a_failing_migration_rolls_back_alone(backend, migrations):
 
 
 async def test_a_later_migration_is_shared_unless_postgresql_has_its_own(backend, migrations):
-    # SQLite's AUTOINCREMENT is no PostgreSQL, so 006 comes with a .pg.sql text; 007 is shared.
-    (migrations / "006_extra.sql").write_text("CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT);\n")
-    (migrations / "006_extra.pg.sql").write_text("CREATE TABLE extra (id BIGINT GENERATED ALWAYS AS IDENTITY);\n")
-    (migrations / "007_more.sql").write_text("ALTER TABLE extra ADD COLUMN note TEXT NOT NULL DEFAULT '';\n")
+    # SQLite's AUTOINCREMENT is no PostgreSQL, so the first comes with a .pg.sql text; the second is shared.
+    first = max(version for version, _ in migration_files(migrations)) + 1
+    (migrations / f"{first:03d}_extra.sql").write_text("CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT);\n")
+    (migrations / f"{first:03d}_extra.pg.sql").write_text(
+        "CREATE TABLE extra (id BIGINT GENERATED ALWAYS AS IDENTITY);\n")
+    (migrations / f"{first + 1:03d}_more.sql").write_text("ALTER TABLE extra ADD COLUMN note TEXT NOT NULL DEFAULT '';\n")
     db = backend.new_empty_database()
     opened = await open_store(db)
-    assert await opened._db.migrate(migrations) == [6, 7]
+    assert await opened._db.migrate(migrations) == [first, first + 1]
     await opened.close()
     db.execute("INSERT INTO extra (note) VALUES ('x')")
     assert db.rows("SELECT id, note FROM extra") == [(1, "x")]

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..cards import MAX_CARD_BYTES, card_attachment, card_size, render_card
+from ..cards import MAX_CARD_BYTES, Viewer, card_attachment, card_size, render_card
 from ..logs import log_context
 from ..store import Store, UnitOfWork
 from ..store.models import Card, Conversation, OutboxJob
@@ -162,7 +162,9 @@ class Pipeline:
             return None
         if job.kind == "update_card" and card.activity_id is None:
             return None  # never sent, or Teams lost it: nothing to update in place
-        content = self._renderers[card.kind](uow, card)
+        # A 1:1 chat has one person: its card is their own view (their vote marked, their controls).
+        person = uow.people.person_in_chat(card.conversation_id)
+        content = self._renderers[card.kind](uow, card, Viewer(person) if person else None)
         if content is None:
             return None
         if card_size(content) > MAX_CARD_BYTES:

@@ -7,6 +7,7 @@ return value comes back to the caller.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar

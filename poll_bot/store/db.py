@@ -32,8 +32,9 @@ def utc_now() -> str:
 
 
 def placeholders(values: list | tuple) -> str:
-    """`?, ?, ?` for an `IN (...)` over these values."""
-    return ",".join("?" * len(values))
+    """`?, ?, ?` for an `IN (...)` over these values. An empty list gives `NULL`: `x IN (NULL)`
+    matches nothing on both databases, and PostgreSQL refuses `IN ()`."""
+    return ",".join("?" * len(values)) or "NULL"
 
 
 def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:

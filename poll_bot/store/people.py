@@ -16,6 +16,11 @@ class PeopleStore:
         row = fetch_one(self._conn, "SELECT conversation_id FROM personal_chats WHERE user_id = ?", (user_id,))
         return row["conversation_id"] if row else None
 
+    def person_in_chat(self, conversation_id: str) -> str | None:
+        """The user whose 1:1 chat with the bot this is, if it is one the bot knows."""
+        row = fetch_one(self._conn, "SELECT user_id FROM personal_chats WHERE conversation_id = ?", (conversation_id,))
+        return row["user_id"] if row else None
+
     def remember_personal_chat(self, user_id: str, conversation_id: str) -> None:
         self._conn.execute(
             """INSERT INTO personal_chats (user_id, conversation_id) VALUES (?, ?)

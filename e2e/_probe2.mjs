@@ -1,0 +1,32 @@
+import { openPage } from './browser.mjs';
+const BASE = process.env.PLAYGROUND_URL;
+const { browser, page } = await openPage({ width: 1280, height: 900 });
+const cards = () => page.locator('.ac-adaptiveCard');
+await page.goto(BASE + '/');
+await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
+await page.getByText('Connected.', { exact: true }).first().waitFor();
+const box = page.locator('div[role="textbox"][contenteditable="true"]');
+await box.click();
+await box.pressSequentially('poll Lunch on Friday? | Pizza | Sushi | Tacos');
+await page.getByRole('button', { name: 'Send Message', exact: true }).click();
+const card = cards().filter({ hasText: 'Lunch on Friday?' }).first();
+await card.waitFor();
+await page.waitForTimeout(1500);
+console.log('BUTTONS', JSON.stringify(await card.getByRole('button').allInnerTexts()));
+const rows = await card.locator('[role=button]').evaluateAll(els => els.map(e => [e.tagName, e.getAttribute('aria-label'), e.getAttribute('title'), e.innerText.slice(0, 40)]));
+console.log('ROLES', JSON.stringify(rows));
+const texts = await page.locator('.fai-OutputCard').allInnerTexts();
+console.log('TEXTS', JSON.stringify(texts.slice(-2)));
+const el = await card.elementHandle();
+await card.getByRole('button', { name: /Pizza/ }).first().click();
+const seen = [];
+for (let i = 0; i < 60; i++) {
+  const t = await cards().filter({ hasText: 'Lunch on Friday?' }).first().innerText().catch(e => 'ERR');
+  const key = (t.includes('Your vote') ? 'MINE ' : 'SHARED ') + (t.match(/\d+ (person|people) voted|No votes yet/) || [''])[0];
+  if (seen[seen.length - 1] !== key) seen.push(key);
+  await page.waitForTimeout(50);
+}
+console.log('SEQ', JSON.stringify(seen), 'connected', await el.evaluate(e => e.isConnected));
+console.log('CARDS', await cards().count());
+await cards().filter({ hasText: 'Lunch on Friday?' }).first().screenshot({ path: '/tmp/pgx/voted.png' });
+await browser.close();
