@@ -9,14 +9,10 @@ from ..domain import polls as rules
 from ..store.models import Poll, PollResults
 
 
-# 1000x1 PNGs drawn 6px high across their column as result bars (an empty styled
-# Column renders far too tall, and a 1x1 image keeps its square shape).
-BAR_IMAGE = ("data:image/png;base64,"  # Teams purple
-             "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAHklEQVR42u3CMQ0AAAgDMLQueMMmNna06WRPVVUt/+CgkhT/njJWAAAAAElFTkSuQmCC")
-WINNER_BAR_IMAGE = ("data:image/png;base64,"  # green
-                    "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAH0lEQVR42u3CQREAAAgDILssjpEsb4094Jjcqqqq5R9hho5W3jQkmgAAAABJRU5ErkJggg==")
-TRACK_IMAGE = ("data:image/png;base64,"  # light grey
-               "iVBORw0KGgoAAAANSUhEUgAAA+gAAAABCAIAAADCYhNkAAAAH0lEQVR42u3CMQ0AAAgDMPx7XAhOsLGjTec2qqpq+QfphTXfjMjrZQAAAABJRU5ErkJggg==")
+# Result bars are text: image bars ran past the card's padding in Teams' renderer. Twenty
+# segments (5% each) fit a phone-width card on one line.
+BAR_SEGMENTS = 20
+BAR_SEGMENT = "▬"
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,8 @@ class OptionView:
     winner: bool
     mine: bool  # the viewer chose it ("✓ Your vote"); never on the shared card
     marker: str  # ○ ◉ ☐ ☑ while open (◉ ☑: the viewer's choice), 🏆 or ○ once closed
-    bar_image: str
+    bar_filled: str  # the share of voters, drawn in the accent colour
+    bar_rest: str
     vote_payload: dict[str, Any]
 
 
@@ -52,7 +49,6 @@ class PollView:
     kind_line: str
     is_open: bool
     options: tuple[OptionView, ...]
-    track_image: str
     summary_line: str
     status_line: str
     manage_title: str
@@ -84,7 +80,8 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
             winner=o.leading and not poll.is_open,
             mine=o.position in mine,
             marker=_marker(poll, o, o.position in mine),
-            bar_image=WINNER_BAR_IMAGE if o.leading and not poll.is_open else BAR_IMAGE,
+            bar_filled=BAR_SEGMENT * round(o.percent * BAR_SEGMENTS / 100),
+            bar_rest=BAR_SEGMENT * (BAR_SEGMENTS - round(o.percent * BAR_SEGMENTS / 100)),
             vote_payload=payloads.make("poll.vote", poll=poll.id, option=o.position),
         )
         for o in result.options
@@ -100,7 +97,6 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
-        track_image=TRACK_IMAGE,
         summary_line=_summary(poll, result, leaders),
         status_line=_status(poll),
         manage_title="Close poll" if poll.is_open else "Reopen poll",

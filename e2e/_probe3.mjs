@@ -1,0 +1,14 @@
+import { openPage } from './browser.mjs';
+import fs from 'node:fs';
+const BASE = process.env.PLAYGROUND_URL;
+const { browser, page } = await openPage({ width: 1280, height: 900 });
+await page.goto(BASE + '/');
+await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
+await page.getByText('Connected.', { exact: true }).first().waitFor();
+const card = JSON.parse(fs.readFileSync('/tmp/pgx/barcard.json', 'utf8'));
+const r = await fetch(BASE + '/_connector/v3/conversations/personal-chat-id/activities', {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({type: 'message', attachments: [{contentType: 'application/vnd.microsoft.card.adaptive', content: card}]})});
+console.log(r.status);
+const el = page.locator('.ac-adaptiveCard').filter({ hasText: 'K heavy' }).first();
+await el.waitFor();
+await el.screenshot({ path: '/tmp/pgx/bars.png' });
+await browser.close();
