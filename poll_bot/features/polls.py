@@ -192,13 +192,19 @@ def remove_messages(uow: UnitOfWork, cards: list[Card]) -> None:
 NOT_EDITABLE = "People have already voted, so I kept the poll as it was. To change it, close it and post a new one."
 
 
+def _commanded_poll(uow: UnitOfWork, turn: Turn, message_id: str) -> Poll | None:
+    """The poll this message created, if the sender wrote it: only one's own message is edited or deleted."""
+    poll = uow.polls.by_command_message(turn.conversation.id, message_id)
+    return poll if poll is not None and poll.creator_id == turn.user.id else None
+
+
 @router.event("editMessage")
 async def command_edited(turn: Turn, edited: MessageEvent) -> None:
     await turn.store.run(_edit, turn, edited)
 
 
 def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, edited.message_id)
+    poll = _commanded_poll(uow, turn, edited.message_id)
     if poll is None or poll.withdrawn:
         return  # not a message that created a poll
     word, _, args = edited.text.partition(" ")
@@ -229,7 +235,7 @@ async def command_deleted(turn: Turn, deleted: MessageEvent) -> None:
 
 
 def _withdraw(uow: UnitOfWork, turn: Turn, deleted: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, deleted.message_id)
+    poll = _commanded_poll(uow, turn, deleted.message_id)
     if poll is None or poll.withdrawn:
         return
     uow.polls.set_withdrawn(poll.id, True)
@@ -242,7 +248,7 @@ async def command_undeleted(turn: Turn, restored: MessageEvent) -> None:
 
 
 def _restore(uow: UnitOfWork, turn: Turn, restored: MessageEvent) -> None:
-    poll = uow.polls.by_command_message(turn.conversation.id, restored.message_id)
+    poll = _commanded_poll(uow, turn, restored.message_id)
     if poll is None or not poll.withdrawn:
         return
     uow.polls.set_withdrawn(poll.id, False)
