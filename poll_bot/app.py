@@ -108,6 +108,8 @@ def _shape_problem(activity: object) -> str | None:
         account = activity.get(key)
         if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:
             return f"no {key}.id"
+    if activity["conversation"]["id"].strip(".") == "":
+        return "conversation.id is a dot segment"  # it would address another path of the service URL
     return None
 
 
