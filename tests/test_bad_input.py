@@ -116,7 +116,6 @@ async def test_a_well_formed_adaptive_card_action_and_other_invokes_are_not_impl
     bot, card_id, buttons = voted
     execute = {"action": {"type": "Action.Execute", "verb": "poll.vote", "data": buttons["Sushi"]}, "trigger": "manual"}
     assert (await answer(bot, card_action(bot, card_id, execute)))[0] == 501
-    # botbuilder would deserialize these values before answering 501, and fail on them.
     for name, value in (("task/fetch", [1, 2]), ("composeExtension/query", "text"), (None, 5)):
         assert (await answer(bot, card_action(bot, card_id, value, name)))[0] == 501
     assert bot.rows("SELECT user_id, position FROM votes") == [(ALEX.id, 0)]
@@ -139,6 +138,7 @@ WRONG_TYPES = {
     "recipient id as list": ("recipient", {"id": ["28:bot"]}),
     "from id empty": ("from", {"id": "", "name": "Nobody"}),
     "conversation id as number": ("conversation", {"id": 19}),
+    "conversation id a dot segment": ("conversation", {"id": ".."}),
     "isGroup as text": ("conversation", {"id": CHAT.id, "isGroup": "yes"}),
     "membersAdded as object": ("membersAdded", {"id": "29:x"}),
     "text as number": ("text", 42),
@@ -150,7 +150,7 @@ WRONG_TYPES = {
 
 
 @pytest.mark.parametrize("case", list(WRONG_TYPES))
-async def test_fields_of_the_wrong_type_are_refused(bot, case):
+async def test_fields_of_the_wrong_type_or_unusable_are_refused(bot, case):
     field, value = WRONG_TYPES[case]
     assert (await refused(bot, {**typed(bot), field: value})).startswith("malformed activity: ")
 

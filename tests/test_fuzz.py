@@ -30,7 +30,8 @@ Checked for every request:
 The bases leave out the events by which Teams itself closes or erases everyone's data
 in a team or chat (app or bot removed, team deleted or archived, channel deleted or
 restored): they are Teams' authority, not a sender's, and have their own scenario
-tests (test_lifecycle_scenarios.py). No mutation produces their names.
+tests (test_lifecycle_scenarios.py). No mutation produces their names, nor gives the
+bot (``recipient``) a person's id, which would make that person's leaving the bot's removal.
 
 The app keeps its state between examples (a request acts on what earlier ones left),
 so failures are collected and reported together rather than shrunk. Every
@@ -62,7 +63,6 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from poll_bot.app import PIPELINE, create_app
 from poll_bot.config import Config
-from poll_bot.turn import thread_key
 from tests.support import cards, teams
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams import ALEX, MEGAN, PAT
@@ -80,6 +80,17 @@ PROTECTED = {  # table -> its key columns
 
 
 # The bot on an event loop of its own, so hypothesis can drive it synchronously -------------
+
+class EveryConversation(dict):
+    """Rosters as Teams has them for the fuzz: it knows every conversation an activity comes
+    from (mutated ids included), each with the three people."""
+
+    def __contains__(self, conversation_id: object) -> bool:
+        return True
+
+    def __missing__(self, conversation_id: str) -> list[dict]:
+        return [p.account() for p in PEOPLE]
+
 
 class LiveBot:
     def __init__(self, folder: Path):
@@ -119,7 +130,7 @@ class LiveBot:
         self._loop.close()
 
     async def _start(self) -> None:
-        self.connector = FakeConnector()
+        self.connector = FakeConnector(rosters=EveryConversation())
         await self.connector.start()
         self.server = TestServer(create_app(Config(DB_PATH=str(self.db_path), **CONFIG)), host="127.0.0.1")
         await self.server.start_server()
@@ -173,8 +184,6 @@ class Seeded:
 
 def seed(bot: LiveBot) -> Seeded:
     url = bot.connector.url
-    for chat in CHATS.values():
-        bot.connector.rosters[thread_key(chat.id)] = [p.account() for p in PEOPLE]
 
     def say(chat, person, text, mentioning=()):
         activity = teams.message(chat, person, text, url, mentioning)
@@ -212,10 +221,6 @@ def seed(bot: LiveBot) -> Seeded:
                   [r[0] for r in bot.rows("SELECT id FROM approvals")])
 
 
-def chat_of(conversation_id: str) -> teams.Chat:
-    return CHATS[conversation_id]
-
-
 def bases(url: str, seeded: Seeded) -> dict[str, Callable[[st.DataObject], dict]]:
     """Base activity builders by name; each draws its free choices (who, which card...)."""
     person = st.sampled_from(PEOPLE)
@@ -231,11 +236,11 @@ def bases(url: str, seeded: Seeded) -> dict[str, Callable[[st.DataObject], dict]
 
     def pressed(data):
         conversation_id, activity_id, button = data.draw(st.sampled_from(seeded.buttons))
-        return teams.submit(chat_of(conversation_id), data.draw(person), {**button, **INPUTS}, activity_id, url)
+        return teams.submit(CHATS[conversation_id], data.draw(person), {**button, **INPUTS}, activity_id, url)
 
     def invoke(data):
         conversation_id, activity_id, button = data.draw(st.sampled_from(seeded.buttons))
-        activity = teams.submit(chat_of(conversation_id), data.draw(person), {}, activity_id, url)
+        activity = teams.submit(CHATS[conversation_id], data.draw(person), {}, activity_id, url)
         activity.update(type="invoke", name=data.draw(st.sampled_from(["adaptiveCard/action", "task/fetch",
                                                                         "composeExtension/query", "signin/verifyState"])))
         activity["value"] = {"action": {"type": "Action.Execute", "verb": button.get("verb"), "data": button},
@@ -252,7 +257,7 @@ def bases(url: str, seeded: Seeded) -> dict[str, Callable[[st.DataObject], dict]
     def reaction(data):
         conversation_id, activity_id = data.draw(st.sampled_from(
             seeded.texts + [(c, a) for c, a, _ in seeded.buttons]))
-        return teams.reaction(chat_of(conversation_id), data.draw(person), activity_id, url, added=("like",),
+        return teams.reaction(CHATS[conversation_id], data.draw(person), activity_id, url, added=("like",),
                               removed=data.draw(st.sampled_from([(), ("heart",)])))
 
     def installed(data):
@@ -270,7 +275,7 @@ def bases(url: str, seeded: Seeded) -> dict[str, Callable[[st.DataObject], dict]
 
     def read(data):
         conversation_id, activity_id = data.draw(st.sampled_from(seeded.texts))
-        return teams.read_receipt(chat_of(conversation_id), data.draw(person), activity_id, url)
+        return teams.read_receipt(CHATS[conversation_id], data.draw(person), activity_id, url)
 
     return {f.__name__: f for f in (typed, pressed, invoke, message_event, deleted, reaction, installed,
                                     members, renamed, read)}
@@ -318,7 +323,10 @@ NUMBERS = st.one_of(
 # Card inputs and time zones at the edges of what the forms and due dates accept.
 EDGE_INPUTS = st.sampled_from(["9999-12-31", "0001-01-01", "2031-02-30", "23:59", "24:00", "99999999999999999999",
                                "-1", "0", "Etc/GMT+12", "Pacific/Kiritimati", "../../etc/passwd", "Not/AZone", ",",
-                               f"{ALEX.id},{ALEX.id}", MEGAN.id, "single", "first", "sequence"])
+                               "single", "first", "sequence"])
+# Approvers and reassignments naming the requester, a duplicate or anyone (only card inputs get them:
+# a person's id as `recipient.id` would make a person's leaving look like the bot's removal).
+PERSON_INPUTS = st.sampled_from([p.id for p in PEOPLE] + [f"{ALEX.id},{ALEX.id}", f"{MEGAN.id},{PAT.id}"])
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, ODD_TEXT, TIMESTAMPS)
 JUNK = st.one_of(
     SCALARS,
@@ -424,7 +432,7 @@ def mutate(data: st.DataObject, activity: dict, seeded: Seeded) -> dict:
             put(activity, data.draw(st.sampled_from(READ_PATHS)), data.draw(JUNK | TIMESTAMPS | EDGE_INPUTS))
         elif isinstance(activity.get("value"), dict):
             key = data.draw(st.sampled_from(["verb", "poll", "option", "approval", "card", "v", *INPUTS]))
-            values = verbs if key == "verb" else EDGE_INPUTS | ODD_TEXT if key in INPUTS else ids
+            values = verbs if key == "verb" else EDGE_INPUTS | PERSON_INPUTS | ODD_TEXT if key in INPUTS else ids
             activity["value"][key] = data.draw(values)
     return activity
 
