@@ -22,7 +22,7 @@ from botbuilder import schema
 from botbuilder.schema import Activity
 from msrest.serialization import Deserializer
 
-MAX_DEPTH = 64  # Teams' activities nest about 6 levels; deep nesting would exhaust the stack later on
+MAX_DEPTH = 64  # Teams nests a handful of levels; deeper input could exhaust the stack further on
 SQLITE_MIN, SQLITE_MAX = -2**63, 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _JSON_TYPES = {"str": str, "bool": bool, "int": int, "object": object}

@@ -31,6 +31,7 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 ADAPTER = web.AppKey("adapter", PollBotAdapter)
 BOT = web.AppKey("bot", PollBot)
 SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
+MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
 def create_app(config: Config) -> web.Application:
@@ -108,6 +109,8 @@ def _shape_problem(activity: object) -> str | None:
         account = activity.get(key)
         if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:
             return f"no {key}.id"
+        if len(account["id"]) > MAX_ID_CHARS:
+            return f"{key}.id is too long"
     if activity["conversation"]["id"].strip(".") == "":
         return "conversation.id is a dot segment"  # it would address another path of the service URL
     return None

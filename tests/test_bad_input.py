@@ -139,6 +139,7 @@ WRONG_TYPES = {
     "from id empty": ("from", {"id": "", "name": "Nobody"}),
     "conversation id as number": ("conversation", {"id": 19}),
     "conversation id a dot segment": ("conversation", {"id": ".."}),
+    "conversation id too long": ("conversation", {"id": "19:" + "x" * 10_000}),
     "isGroup as text": ("conversation", {"id": CHAT.id, "isGroup": "yes"}),
     "membersAdded as object": ("membersAdded", {"id": "29:x"}),
     "text as number": ("text", 42),
