@@ -5,8 +5,9 @@ BIN     := $(VENV)/bin
 PY_DEPS := $(VENV)/.installed
 JS_DEPS := e2e/node_modules/.installed
 PLAYGROUND_PORT ?= 56150
+FUZZ_EXAMPLES ?= 20000
 
-.PHONY: run test chromium postgresql bench clean
+.PHONY: run test fuzz chromium postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ run: $(PY_DEPS) $(JS_DEPS)
 ## the scenarios on SQLite and on PostgreSQL.
 test: $(PY_DEPS) $(JS_DEPS) chromium postgresql
 	$(BIN)/python -m pytest
+
+## tests/test_fuzz.py with many more mutated activities than `make test` posts (same fixed seed).
+fuzz: $(PY_DEPS)
+	POLL_BOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 ## The vote-stampede benchmark (bench/run.py): our bot against the stock CloudAdapter and bare aiohttp.
 bench: $(PY_DEPS)

@@ -8,13 +8,14 @@ import time
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import AuthenticationConstants
-from .activity import activity_from_json
+from .activity import ActivityError, activity_from_json, parse_body
 from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
@@ -37,6 +38,7 @@ BOT = web.AppKey("bot", PollBot)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_ANSWER_SECONDS = 2.0  # /healthz and /metrics never wait longer for the database
 SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
+MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
 def create_app(config: Config) -> web.Application:
@@ -109,17 +111,18 @@ async def _messages(request: web.Request) -> web.StreamResponse:
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "expected application/json"}, status=415)
     try:
-        body = await request.json()
+        body = parse_body(await request.read())
         problem = _shape_problem(body)
-    except ValueError:
-        problem = "body is not JSON"
+        activity = None if problem else activity_from_json(body)
+    except ActivityError as error:
+        problem = str(error)
     if problem:
         # Refused before botbuilder sees it, so nothing is stored or sent.
         log.warning("rejected malformed activity: %s", problem)
         return web.json_response({"error": f"malformed activity: {problem}"}, status=400)
     try:
         invoke_response = await request.app[ADAPTER].process_activity(
-            request.headers.get("Authorization", ""), activity_from_json(body), request.app[BOT].on_turn
+            request.headers.get("Authorization", ""), activity, request.app[BOT].on_turn
         )
     except AuthenticationFailed as refusal:
         log.warning("refused a request that failed authentication: %s", refusal)
@@ -136,12 +139,28 @@ def _shape_problem(activity: object) -> str | None:
         return "not an object"
     if not isinstance(activity.get("type"), str):
         return "no type"
-    if not isinstance(activity.get("serviceUrl"), str) or not activity["serviceUrl"].startswith(("http://", "https://")):
+    if not _is_web_address(activity.get("serviceUrl")):
         return "no serviceUrl"
     for key in ("conversation", "from"):
-        if not isinstance(activity.get(key), dict) or not isinstance(activity[key].get("id"), str):
+        account = activity.get(key)
+        if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:
             return f"no {key}.id"
+        if len(account["id"]) > MAX_ID_CHARS:
+            return f"{key}.id is too long"
+    if activity["conversation"]["id"].strip(".") == "":
+        return "conversation.id is a dot segment"  # it would address another path of the service URL
     return None
+
+
+def _is_web_address(value: object) -> bool:
+    """An absolute http(s) URL in printable ASCII, with a host and a usable port: every reply goes there."""
+    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port out of range, or a malformed IPv6 host
+        return False
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import html
 import logging
 import re
+from http import HTTPStatus
+from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from . import payloads
 from .features import personal
@@ -58,9 +60,12 @@ class PollBot(TeamsActivityHandler):
             await self._router.dispatch_text(turn, command_text(activity))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Universal Actions (`adaptiveCard/action`) are answered with HTTP 200 and a body, also
+        when malformed; every other invoke is not implemented (501), and botbuilder's
+        deserializers never see a value the bot does not use."""
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)  # 501 for what the bot does not handle
-        return InvokeResponse(status=200, body=await self._card_action(turn_context.activity))
+            return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
+        return InvokeResponse(status=int(HTTPStatus.OK), body=await self._card_action(turn_context.activity))
 
     async def _card_action(self, activity: Activity) -> dict:
         """An Action.Execute press (Universal Actions): the same handler as its Action.Submit
@@ -69,7 +74,7 @@ class PollBot(TeamsActivityHandler):
             value = payloads.card_action(activity.value)
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
-            return personal.bad_request(UNKNOWN_BUTTON)
+            return personal.bad_request(f"{UNKNOWN_BUTTON} ({error})")
         turn = self._turn(activity)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
@@ -86,13 +91,13 @@ class PollBot(TeamsActivityHandler):
         """Members added or removed (the bot itself, or people), and team and channel events."""
         activity = turn_context.activity
         turn = self._turn(activity)
-        bot_id = activity.recipient.id if activity.recipient else None
+        bot_id = _bot_id(activity)
         changes = (("bot_added", "members_added", activity.members_added or []),
                    ("bot_removed", "members_removed", activity.members_removed or []))
         for bot_event, people_event, accounts in changes:
-            people = tuple(Member(a.id, a.name or "", a.aad_object_id or "") for a in accounts if a.id != bot_id)
-            if len(people) < len(accounts):
+            if bot_id and any(a.id == bot_id for a in accounts):
                 await self._router.dispatch_event(turn, bot_event, None)
+            people = members_of(accounts, bot_id)
             if people:
                 await self._router.dispatch_event(turn, people_event, people)
         event = _channel_data(activity).get("eventType")
@@ -142,17 +147,31 @@ class PollBot(TeamsActivityHandler):
         )
 
 
-def mentions_of(activity: Activity) -> tuple[User, ...]:
-    """The people @mentioned, in the order they appear in the text (the bot excluded)."""
-    bot_id = activity.recipient.id if activity.recipient else None
-    text = activity.text or ""
+def members_of(accounts: list[ChannelAccount], bot_id: str) -> tuple[Member, ...]:
+    """The people among these accounts: the bot and accounts without an id left out."""
+    return tuple(Member(a.id, a.name or "", a.aad_object_id or "") for a in accounts if a.id and a.id != bot_id)
+
+
+def _mentions(activity: Activity) -> list[tuple[str, str, str]]:
+    """(id, name, text) of each mention entity naming someone (their types were checked on arrival)."""
     found = []
     for entity in activity.entities or []:
         props = entity.additional_properties or {}
-        mentioned = props.get("mentioned") if entity.type == "mention" else None
-        if isinstance(mentioned, dict) and mentioned.get("id") and mentioned["id"] != bot_id:
-            where = text.find(props.get("text") or "\0")
-            found.append((where if where >= 0 else len(text), User(mentioned["id"], mentioned.get("name") or "Someone")))
+        mentioned = (props.get("mentioned") if entity.type == "mention" else None) or {}
+        if mentioned.get("id"):
+            found.append((mentioned["id"], mentioned.get("name") or "", props.get("text") or ""))
+    return found
+
+
+def mentions_of(activity: Activity) -> tuple[User, ...]:
+    """The people @mentioned, in the order they appear in the text (the bot excluded)."""
+    bot_id = _bot_id(activity)
+    text = activity.text or ""
+    found = []
+    for user_id, name, mention_text in _mentions(activity):
+        if user_id != bot_id:
+            where = text.find(mention_text) if mention_text else -1
+            found.append((where if where >= 0 else len(text), User(user_id, name or "Someone")))
     return tuple(dict.fromkeys(user for _, user in sorted(found, key=lambda pair: pair[0])))
 
 
@@ -165,6 +184,10 @@ def timezone_of(activity: Activity) -> str:
     return "UTC"
 
 
+def _bot_id(activity: Activity) -> str:
+    return (activity.recipient.id or "") if activity.recipient else ""
+
+
 def user_initiated(activity: Activity) -> bool:
     """A person acted here (wrote, pressed a button, installed the app), rather than Teams reporting an event."""
     return activity.type == "message" or (
@@ -173,12 +196,18 @@ def user_initiated(activity: Activity) -> bool:
 
 
 def _channel_data(activity: Activity) -> dict:
-    return activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return activity.channel_data or {}  # an object when present: checked on arrival
+
+
+def _channel_data_part(activity: Activity, key: str) -> tuple[str, str]:
+    """(id, name) of channelData.tenant, .team or .channel; '' for what is missing."""
+    part = _channel_data(activity).get(key) or {}
+    return part.get("id") or "", part.get("name") or ""
 
 
 def conversation_of(activity: Activity) -> Conversation:
-    data = _channel_data(activity)
-    team, channel = data.get("team") or {}, data.get("channel") or {}
+    (tenant_id, _), (team_id, team_name), (channel_of_data, channel_name) = (
+        _channel_data_part(activity, key) for key in ("tenant", "team", "channel"))
     conversation_type = activity.conversation.conversation_type or "personal"
     # A channel event's channelData.channel is the event's subject, not this conversation:
     # the conversation's own channel is its id without the reply-chain suffix.
@@ -186,27 +215,27 @@ def conversation_of(activity: Activity) -> Conversation:
     return Conversation(
         id=activity.conversation.id,
         conversation_type=conversation_type,
-        tenant_id=(data.get("tenant") or {}).get("id") or activity.conversation.tenant_id or "",
+        tenant_id=tenant_id or activity.conversation.tenant_id or "",
         service_url=activity.service_url,
         name=activity.conversation.name or "",
-        team_id=team.get("id", ""),
+        team_id=team_id,
         channel_id=channel_id,
-        bot_id=activity.recipient.id if activity.recipient else "",
-        team_name=team.get("name") or "",
-        channel_name=(channel.get("name") or "") if channel_id and channel.get("id") == channel_id else "",
+        bot_id=_bot_id(activity),
+        team_name=team_name,
+        channel_name=channel_name if channel_id and channel_of_data == channel_id else "",
     )
 
 
 def team_event_of(activity: Activity) -> TeamEvent:
-    data = _channel_data(activity)
-    team, channel = data.get("team") or {}, data.get("channel") or {}
-    return TeamEvent(team.get("id", ""), team.get("name") or "", channel.get("id", ""), channel.get("name") or "")
+    return TeamEvent(*_channel_data_part(activity, "team"), *_channel_data_part(activity, "channel"))
 
 
 def command_text(activity: Activity) -> str:
     """The typed text without the bot's @mention, entities or non-breaking spaces."""
-    if activity.recipient is not None and activity.entities:
-        TurnContext.remove_recipient_mention(activity)
+    text, bot_id = activity.text or "", _bot_id(activity)
+    for user_id, _, mention_text in _mentions(activity):
+        if bot_id and user_id == bot_id and mention_text:
+            text = text.replace(mention_text, "")
     # Other people's mentions stay as their plain names.
-    text = _MENTION.sub(r"\1", activity.text or "")
+    text = _MENTION.sub(r"\1", text)
     return html.unescape(text).replace("\xa0", " ").strip()

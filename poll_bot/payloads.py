@@ -13,6 +13,7 @@ from typing import Any, get_type_hints
 
 VERSION = 1
 MAX_INPUT_CHARS = 5000
+MAX_ID = 2**63 - 1  # SQLite's largest integer: ids are looked up there
 
 
 class PayloadError(ValueError):
@@ -97,8 +98,8 @@ def _hints(payload_type: type) -> dict[str, type]:
 def _check(name: str, raw: Any, expected: type) -> Any:
     if expected is int:
         # bool is an int in Python; a forged `true` must not pass as id 1.
-        if type(raw) is not int or raw < 0:
-            raise PayloadError(f"{name} must be a non-negative integer")
+        if type(raw) is not int or not 0 <= raw <= MAX_ID:
+            raise PayloadError(f"{name} must be an integer from 0 to {MAX_ID}")
         return raw
     if not isinstance(raw, str):
         raise PayloadError(f"{name} must be text")

@@ -28,7 +28,7 @@ router = Router()
 
 BOT = Person("", "Poll Bot")  # the actor of events nobody caused (expiry, reminders)
 EXAMPLE = "approval New laptops | Three 14-inch laptops for the new hires @Alex @Patti"
-_TARGET = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
+_TARGET = re.compile(r"^#(\d{1,19})\s*(.*)$", re.DOTALL)  # request ids are SQLite integers
 
 
 # Creating a request --------------------------------------------------------

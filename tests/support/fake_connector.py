@@ -79,11 +79,12 @@ class FakeConnector:
     async def start(self) -> str:
         app = web.Application()
         for prefix in ("", "/gcc"):
-            base = prefix + "/v3/conversations/{conversation}/activities"
+            # Any id, braces included (aiohttp's default pattern refuses them; Teams does not).
+            base = prefix + "/v3/conversations/{conversation:[^/]+}/activities"
             app.router.add_post(base, self._post)
-            app.router.add_put(base + "/{activity}", self._put)
-            app.router.add_delete(base + "/{activity}", self._delete)
-            app.router.add_get(prefix + "/v3/conversations/{conversation}/pagedmembers", self._members)
+            app.router.add_put(base + "/{activity:[^/]+}", self._put)
+            app.router.add_delete(base + "/{activity:[^/]+}", self._delete)
+            app.router.add_get(prefix + "/v3/conversations/{conversation:[^/]+}/pagedmembers", self._members)
             app.router.add_post(prefix + "/v3/conversations", self._create_conversation)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
