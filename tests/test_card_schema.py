@@ -13,8 +13,8 @@ from poll_bot.cards import MAX_CARD_BYTES, card_size, render_card
 from poll_bot.domain import polls as rules
 from poll_bot.domain import approvals as approval_rules
 from poll_bot.domain.approvals import Approval, Approver, Person
-from poll_bot.features.approval_views import approval_form_view, approval_view
-from poll_bot.features.poll_views import poll_form_view, poll_view
+from poll_bot.features.approval_views import ApprovalViewer, approval_form_view, approval_view
+from poll_bot.features.poll_views import PollViewer, poll_form_view, poll_view
 from poll_bot.features.prompts import render_help_card
 from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
@@ -68,7 +68,7 @@ FORMS = {
 }
 
 
-def make_approval(status="pending", policy="all", approvers=3, text="", decided=0, events=2, due=None):
+def make_approval(status="pending", policy="all", approvers=3, text="", decided=0, events=2, due=None, viewer=None):
     people = [Person(f"29:p{i}", f"Person {i} {text}"[:60]) for i in range(approvers)]
     rows = tuple(
         Approver(i, p.id, p.name, ("approved" if i % 2 else "rejected") if i < decided else None,
@@ -83,7 +83,7 @@ def make_approval(status="pending", policy="all", approvers=3, text="", decided=
     history = [ApprovalEvent("2026-11-21T10:00:00.000+00:00", "Person " + text[:40], "decided",
                              "approved: " + (text * 50)[:1000]) for _ in range(events)]
     members = [Person(f"29:m{i}", f"Member {i} {text[:30]}") for i in range(100)]
-    return approval_view(approval, history, members)
+    return approval_view(approval, history, members, viewer)
 
 
 APPROVALS = {
@@ -106,7 +106,32 @@ APPROVAL_FORMS = {
 }
 
 
+AUDIENCE = tuple(f"29:{'x' * 80}-{i}" for i in range(60))  # Teams-sized user ids, as many as refresh takes
+
+
+def personal_cards():
+    """Each person's own view: the same layout plus their vote, their controls and a notice."""
+    largest, results = largest_poll("open")
+    voter = PollViewer(choices=frozenset({0, 3}))
+    yield "poll, a voter's view", render_card("poll", poll=poll_view(*make_poll(votes=[(1, 0)]), AUDIENCE, voter))
+    yield "poll, the creator's view with a notice", render_card("poll", poll=poll_view(
+        *make_poll(votes=[(1, 0)]), AUDIENCE, PollViewer(is_creator=True, notice=NASTY)))
+    yield "largest poll, creator and voter", render_card("poll", poll=poll_view(
+        largest, results, AUDIENCE, PollViewer(choices=frozenset(range(rules.MAX_OPTIONS)), is_creator=True,
+                                               notice=NASTY[:200])))
+    yield "closed poll, the creator's view", render_card("poll", poll=poll_view(
+        *largest_poll("closed"), AUDIENCE, PollViewer(choices=frozenset({1}), is_creator=True)))
+    for name, viewer in (("approver on turn", "29:p0"), ("requester", "29:r"), ("someone else", "29:z")):
+        approval = make_approval(text=NASTY, approvers=approval_rules.MAX_APPROVERS, events=45,
+                                 viewer=ApprovalViewer(viewer, NASTY[:300]))
+        yield f"largest approval, the {name}'s view", render_card("approval", approval=approval)
+    yield "poll form with a notice", render_card("poll_form", form=poll_form_view(3, {}, NASTY))
+    yield "approval form with a notice", render_card("approval_form", form=approval_form_view(
+        9, {}, [Person(f"29:m{i}", f"Member {i}") for i in range(100)], NASTY))
+
+
 def all_cards():
+    yield from personal_cards()
     for name, view in APPROVALS.items():
         yield name, render_card("approval", approval=view)
     for name, (state, people) in APPROVAL_FORMS.items():
