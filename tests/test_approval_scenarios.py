@@ -1,6 +1,7 @@
 """Approvals end to end through the real app: every card copy users see, and what is stored."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -122,7 +123,10 @@ async def test_first_response_decides_and_every_copy_and_the_requester_learn_it(
     for shown in every_card(bot, group):
         assert status_line(shown) == "✅ APPROVAL · APPROVED"
         assert shown["actions"] == [], "no buttons once final"
-        assert any(t.endswith(" · Patti Fernandez approved: Enjoy!") for t in cards.texts(shown)), "history in the body"
+        assert "Patti Fernandez approved: Enjoy!" in cards.texts(shown), "history in the body"
+        assert re.fullmatch(r"✅ Approved · \{\{DATE\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, SHORT\)\}\} "
+                            r"\{\{TIME\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\}\}",
+                            next(t for t in cards.texts(shown) if t.startswith("✅ Approved · "))), "each reader's own time zone"
         assert "Enjoy!" in cards.texts(shown)
         assert any(t.startswith("✅ Approved · ") for t in cards.texts(shown))
     (requester_chat,) = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", MEGAN.id)[0]
@@ -376,3 +380,27 @@ async def test_unread_requests_get_one_reminder(make_bot, group):
     assert reminders == ["Reminder: Megan Bowen is waiting for your decision on “New laptops”."]
     assert not [t for t in bot.connector.texts(chat_of(PAT).id) if t.startswith("Reminder:")], "Pat read it"
     assert bot.rows("SELECT COUNT(*) FROM approval_events WHERE event = 'reminded'") == [(1,)]
+
+
+async def test_a_request_without_mentioned_approvers_points_to_the_form(make_bot, group):
+    bot = await make_bot()
+    await bot.say(group, MEGAN, "approval New laptops | for the new hires @Alex @Patti")  # typed, not mentions
+    reply = bot.connector.texts(group.id)[-1]
+    assert reply.startswith("I couldn't create that request. Pick 1 to 20 approvers (you picked 0).")
+    assert "Type approval on its own for a form where you pick the approvers from a list" in reply
+    assert bot.rows("SELECT COUNT(*) FROM approvals") == [(0,)]
+
+
+async def test_a_due_day_without_a_time_ends_where_the_requester_is_and_texts_use_the_readers_zone(make_bot, group):
+    bot = await make_bot()
+    day = (datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()
+    await fill_form(bot, group, {"title": "Budget", "approvers": ALEX.id, "policy": "all", "quorum": "1",
+                                 "due_date": day})
+    zone = ZoneInfo(teams.seed("seed001_personal_message.json")["entities"][0]["timezone"])  # the sender's clock
+    end_of_day = datetime.fromisoformat(f"{day}T23:59:59").replace(tzinfo=zone)
+    (due_at,), = bot.rows("SELECT due_at FROM approvals")
+    assert datetime.fromisoformat(due_at) == end_of_day
+
+    await bot.say(chat_of(ALEX), ALEX, "details")
+    shown = end_of_day.strftime("%d %b, %H:%M %Z").lstrip("0")
+    assert f"Due {shown}." in bot.connector.texts(chat_of(ALEX).id)[-1].splitlines()

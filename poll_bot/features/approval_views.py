@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from .. import payloads
@@ -47,10 +48,21 @@ def clip(text: str, limit: int) -> str:
 
 
 def when(iso: str | None) -> str:
-    """'21 Nov, 10:02 UTC' from a stored UTC timestamp."""
+    """A stored UTC time as Adaptive Cards' date and time functions: each reader's client shows it
+    in their own time zone and locale. They work in TextBlocks only."""
     if not iso:
         return ""
-    return datetime.fromisoformat(iso).strftime("%d %b, %H:%M UTC").lstrip("0")
+    stamp = datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+
+
+def when_in(iso: str, zone: str) -> str:
+    """'21 Nov, 11:02 CET': a stored UTC time for a text message, in the reader's IANA time zone."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d %b, %H:%M %Z").lstrip("0")
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ class ApprovalView:
     approvers: tuple[ApproverRow, ...]
     outcome_line: str
     pending: bool
-    history: tuple[str, ...]
+    history: tuple[HistoryLine, ...]
     reassign_choices: tuple[Person, ...]
     approve_payload: dict[str, Any]
     reject_payload: dict[str, Any]
@@ -155,21 +167,27 @@ def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
     return ApproverRow(approver.name, state, color, clip(approver.comment, CARD_COMMENT_CHARS), current)
 
 
-def _history(events: list[ApprovalEvent]) -> tuple[str, ...]:
-    lines = [clip(f"{when(e.at)} · {e.actor} {EVENTS[e.event].format(detail=e.detail)}", CARD_HISTORY_CHARS)
+@dataclass(frozen=True)
+class HistoryLine:
+    at: str  # date functions (a TextBlock); what happened is people's text (a RichTextBlock, no markdown)
+    text: str
+
+
+def _history(events: list[ApprovalEvent]) -> tuple[HistoryLine, ...]:
+    lines = [HistoryLine(when(e.at), clip(f"{e.actor} {EVENTS[e.event].format(detail=e.detail)}", CARD_HISTORY_CHARS))
              for e in events[-CARD_HISTORY_EVENTS:]]
     hidden = len(events) - len(lines)
-    return tuple(([f"… {hidden} earlier events"] if hidden else []) + lines)
+    return tuple(([HistoryLine("", f"… {hidden} earlier events")] if hidden else []) + lines)
 
 
-def summary_text(approval: Approval) -> str:
-    """The request as plain text, for the 1:1 quick replies."""
+def summary_text(approval: Approval, zone: str) -> str:
+    """The request as plain text, for the 1:1 quick replies; times in the reader's zone."""
     lines = [f"#{approval.id} {approval.title} (requested by {approval.requester.name})"]
     if approval.details:
         lines.append(approval.details)
     lines.append(f"{approval.policy_text()}. Status: {approval.status}.")
     if approval.due_at:
-        lines.append(f"Due {when(approval.due_at)}.")
+        lines.append(f"Due {when_in(approval.due_at, zone)}.")
     return "\n".join(lines)
 
 

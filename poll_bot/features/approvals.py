@@ -28,6 +28,9 @@ router = Router()
 
 BOT = Person("", "Poll Bot")  # the actor of events nobody caused (expiry, reminders)
 EXAMPLE = "approval New laptops | Three 14-inch laptops for the new hires @Alex @Patti"
+# Mentions cannot be typed everywhere (Agents Playground mentions only the bot): the form always works.
+FORM_HINT = ("Type approval on its own for a form where you pick the approvers from a list, "
+             f"or @mention them: {EXAMPLE}")
 _TARGET = re.compile(r"^#(\d{1,19})\s*(.*)$", re.DOTALL)  # request ids are SQLite integers
 
 
@@ -50,7 +53,7 @@ def _approval_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
         draft = rules.validate(_unmention(title, approvers), _unmention(details, approvers), approvers, "all", 0,
                                turn.user.id)
     except ApprovalInputError as error:
-        turn.reply(uow, f"I couldn't create that request. {error}\nExample: {EXAMPLE}")
+        turn.reply(uow, f"I couldn't create that request. {error}\n{FORM_HINT}")
         return
     _create(uow, turn, draft, due_at=None)
 
@@ -98,7 +101,8 @@ def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None
     except (ZoneInfoNotFoundError, ValueError):
         tz = timezone.utc
     try:
-        local = datetime.fromisoformat(f"{day}T{time_of_day or '17:00'}").replace(tzinfo=tz)
+        # A day without a time is due at its very end, in the requester's time zone.
+        local = datetime.fromisoformat(f"{day}T{time_of_day or '23:59:59'}").replace(tzinfo=tz)
     except ValueError:
         raise ApprovalInputError("Give the due date as a date and a time.") from None
     if local <= now:
@@ -370,7 +374,7 @@ def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> Non
 def _typed_details(uow: UnitOfWork, turn: Turn, args: str) -> None:
     approval, _ = _pick(uow, turn, args, "Details")
     if approval is not None:
-        turn.reply(uow, summary_text(approval))
+        turn.reply(uow, summary_text(approval, turn.timezone))
 
 
 def _pick(uow: UnitOfWork, turn: Turn, args: str, word: str) -> tuple[Approval | None, str]:
