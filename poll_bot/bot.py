@@ -1,6 +1,7 @@
 """The Teams edge: turns activities into plain `Turn`s for the feature routers."""
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -80,11 +81,18 @@ class PollBot(TeamsActivityHandler):
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
             return personal.bad_request(f"{UNKNOWN_BUTTON} ({error})")
-        turn = self._turn(activity)
+        # The answer is made in the press's own transaction (one round trip, from the state it left).
+        turn = dataclasses.replace(self._turn(activity), answer_with=self._answer)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
             return personal.bad_request(UNKNOWN_BUTTON)
+        if "body" in turn.answer:
+            return turn.answer["body"]
+        # A handler that reads without `run_once` (a refresh): answered in a transaction of its own.
         return await self._store.run(personal.answer, turn, pressed, self._renderers)
+
+    def _answer(self, uow, turn: Turn) -> dict:
+        return personal.answer(uow, turn, turn.pressed, self._renderers)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         action = (turn_context.activity.action or "").lower()

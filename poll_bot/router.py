@@ -90,7 +90,7 @@ class Router:
             await turn.store.run(turn.refuse, UNKNOWN_BUTTON)
             return None
         press = json.dumps({"verb": verb, **dataclasses.asdict(payload)}, sort_keys=True)
-        await route[1](dataclasses.replace(turn, press=press), payload)
+        await route[1](dataclasses.replace(turn, press=press, pressed=payload), payload)
         return payload
 
     async def dispatch_event(self, turn: Turn, name: str, value: Any) -> None:

@@ -105,6 +105,10 @@ class Turn:
     invoked: bool = False  # the press came as an adaptiveCard/action invoke (Universal Actions)
     card_message_id: str = ""  # the message holding the pressed card (the activity's replyToId)
     refusals: list[str] = field(default_factory=list)  # why a press changed nothing, for the presser only
+    pressed: Any = None  # the parsed payload of the pressed button
+    # For an invoke: what to answer, computed at the end of the press's own transaction into `answer`.
+    answer_with: Callable[[UnitOfWork, "Turn"], Any] | None = None
+    answer: dict[str, Any] = field(default_factory=dict)
 
     async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
         """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this
@@ -114,13 +118,18 @@ class Turn:
     def _once(self, uow: UnitOfWork, work: Callable[..., T], args: tuple) -> T | None:
         # One of a user's turns at a time: a second press reads what the first one stored.
         uow.lock("user:" + self.user.id)
+        result = work(uow, self, *args) if self._first(uow) else None
+        if self.answer_with is not None:  # a redelivery is answered again, from the same state
+            self.answer["body"] = self.answer_with(uow, self)
+        return result
+
+    def _first(self, uow: UnitOfWork) -> bool:
+        """Neither a redelivered activity nor the same button pressed again a moment ago."""
         conversation_id = self.conversation.id
         if self.activity_id and not uow.activities.first_time(self.activity_id, conversation_id):
-            return None
-        if self.press and not uow.activities.first_press(self.user.id, self.press, time.time(),
-                                                          self.double_press_window, conversation_id):
-            return None
-        return work(uow, self, *args)
+            return False
+        return not self.press or uow.activities.first_press(self.user.id, self.press, time.time(),
+                                                            self.double_press_window, conversation_id)
 
     def reply(self, uow: UnitOfWork, text: str) -> None:
         """An answer to a typed command, in the conversation it was typed in."""

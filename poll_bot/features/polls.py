@@ -317,7 +317,8 @@ def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
         is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
         notice=viewer.notice,
     )
-    view = poll_view(poll, uow.polls.results(poll.id), tuple(audience[:MAX_REFRESH_USERS]), personal)
+    results = uow.polls.results(poll.id, poll.multiple_choice)
+    view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal)
     return render_card("poll", poll=view)
 
 

@@ -70,12 +70,15 @@ class PollStore:
                         (conversation_id, message_id))
         return self.get(row["id"]) if row else None
 
-    def results(self, poll_id: int) -> PollResults:
+    def results(self, poll_id: int, multiple_choice: bool = True) -> PollResults:
         rows = self._conn.execute(
             "SELECT position, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY position", (poll_id,)
         ).fetchall()
+        counts = {position: count for position, count in rows}
+        if not multiple_choice:  # one vote each: as many voters as votes
+            return PollResults(counts, sum(counts.values()))
         (voters,) = fetch_one(self._conn, "SELECT COUNT(DISTINCT user_id) FROM votes WHERE poll_id = ?", (poll_id,))
-        return PollResults({position: count for position, count in rows}, voters)
+        return PollResults(counts, voters)
 
     def recent_voters(self, poll_id: int, limit: int) -> list[str]:
         """The people who voted last, most recent first. Read newest vote first along an index,
