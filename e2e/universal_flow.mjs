@@ -3,44 +3,22 @@
 // adaptiveCard/action invoke and puts the card in the bot's answer, Alex's own view, in place.
 // (tests/test_e2e_playground.py then asks for other members' views as Teams' refresh would.)
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node universal_flow.mjs
-import { openPage } from './browser.mjs';
-import fs from 'node:fs';
+import { postToBot, runFlow } from './browser.mjs';
 import path from 'node:path';
 
 const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
 const BOT_URL = process.env.BOT_URL || 'http://127.0.0.1:3978/api/messages';
-const OUT = process.env.OUT_DIR || 'artifacts';
-const TENANT = '00000000-0000-0000-0000-0000000000001';
-const BOT = { id: '00000000-0000-0000-0000-00000000000011', name: 'Test Bot' };
-const CHAT = 'group-chat-id';
+const MEGAN = { id: 'user-id-1', name: 'Megan Bowen' };
 const QUESTION = 'Team lunch on Friday?';
-fs.mkdirSync(OUT, { recursive: true });
+const LONG_OPTION = 'Deep dive on the new customer onboarding flow and what it means for support';
 
-const { browser, page } = await openPage({ width: 1280, height: 1000 });
-const seen = {};
-const cards = () => page.locator('.ac-adaptiveCard');
-const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
-
-async function pollFromMegan() {
-  const activity = {
-    type: 'message', id: `e2e-${Date.now()}`, channelId: 'msteams',
-    text: `<at>${BOT.name}</at> poll ${QUESTION} | Pizza | Sushi | Deep dive on the new customer onboarding flow and what it means for support`,
-    serviceUrl: `${BASE}/_connector`, timestamp: new Date().toISOString(),
-    from: { id: 'user-id-1', name: 'Megan Bowen' }, recipient: BOT,
-    conversation: { id: CHAT, conversationType: 'groupChat', isGroup: true, tenantId: TENANT },
-    channelData: { tenant: { id: TENANT } },
-    entities: [{ type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT }],
-  };
-  const response = await fetch(BOT_URL, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(activity) });
-  if (!response.ok) throw new Error(`bot answered ${response.status}`);
-}
-
-try {
+await runFlow('universal', { width: 1280, height: 1000 }, async (page, seen, out) => {
+  const cards = () => page.locator('.ac-adaptiveCard');
+  const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
   await page.goto(BASE + '/');
   await page.getByRole('treeitem', { name: 'Group Chat', exact: true }).click();
   await page.getByText('Connected.', { exact: true }).first().waitFor();
-  await pollFromMegan();
+  await postToBot(BOT_URL, BASE, MEGAN, `poll ${QUESTION} | Pizza | Sushi | ${LONG_OPTION}`);
 
   const card = cards().filter({ hasText: QUESTION }).first();
   await card.getByRole('button', { name: 'Sushi', exact: true }).waitFor();
@@ -55,7 +33,7 @@ try {
       .observe(element, { subtree: true, childList: true, characterData: true });
   });
   const element = await card.elementHandle();
-  await card.screenshot({ path: path.join(OUT, 'universal-shared.png') });
+  await card.screenshot({ path: path.join(out, 'universal-shared.png') });
 
   await card.getByRole('button', { name: 'Sushi', exact: true }).click();
   await card.getByText('1 person voted', { exact: true }).waitFor();
@@ -64,15 +42,5 @@ try {
   seen.ownView = await page.evaluate(() => window.cardStates.find((text) => text.includes('✓ Your vote')));
   seen.cardsAfter = await cards().count();
   seen.messagesAfter = await messages().count();
-  seen.finalText = await card.innerText();
-  await card.screenshot({ path: path.join(OUT, 'universal-voted.png') });
-  seen.ok = true;
-} catch (error) {
-  seen.ok = false;
-  seen.error = error.message;
-  await page.screenshot({ path: path.join(OUT, 'universal-failure.png'), fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(seen));
-process.exit(seen.ok ? 0 : 1);
+  await card.screenshot({ path: path.join(out, 'universal-voted.png') });
+});
