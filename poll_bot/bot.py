@@ -6,7 +6,6 @@ import html
 import logging
 import re
 from http import HTTPStatus
-from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
