@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
@@ -190,7 +189,7 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
         return await asyncio.wait_for(store.run(work), DATABASE_ANSWER_SECONDS)
     except TimeoutError:
         problem = f"the database did not answer within {DATABASE_ANSWER_SECONDS:g} s"
-    except sqlite3.Error as error:
+    except store.errors as error:
         problem = f"the database failed: {error}"
     log.warning("database check: %s", problem)
     raise DatabaseUnavailable(problem)

@@ -60,6 +60,11 @@ class Store:
     def name(self) -> str:
         return self._db.name
 
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What the database raises when it fails (not a bug in a unit of work)."""
+        return self._db.errors
+
     async def close(self) -> None:
         await self._db.close()
 

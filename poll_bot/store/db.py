@@ -66,6 +66,7 @@ class Database(Protocol):
     transaction; the connection has sqlite3's `execute`/`executemany` and rows that read
     by position and by column name."""
     name: str  # for the log: the file, or the server and database (never a password)
+    errors: tuple[type[Exception], ...]  # what it raises when the database itself fails
 
     async def run(self, work: Callable[..., T], *args: Any) -> T: ...
 
@@ -95,11 +96,13 @@ class _Unit:
 
 
 class SqliteDatabase:
+    errors = (sqlite3.Error,)  # what it raises when the database itself fails
+
     def __init__(self, conn: aiosqlite.Connection, name: str):
         self._conn = conn
         self.name = name
         self._waiting: list[_Unit] = []
-        self._committing = False
+        self._committer: asyncio.Task | None = None  # the task writing the waiting units, while there are any
 
     @classmethod
     async def open(cls, path: str) -> "SqliteDatabase":
@@ -127,9 +130,8 @@ class SqliteDatabase:
         fsync serves them all; a unit that fails is rolled back alone."""
         unit = _Unit(work, args, contextvars.copy_context(), asyncio.get_running_loop().create_future())
         self._waiting.append(unit)
-        if not self._committing:
-            self._committing = True
-            asyncio.get_running_loop().create_task(self._commit_waiting())
+        if self._committer is None:
+            self._committer = asyncio.get_running_loop().create_task(self._commit_waiting())
         return await unit.outcome
 
     async def _commit_waiting(self) -> None:
@@ -145,7 +147,7 @@ class SqliteDatabase:
                     if not unit.outcome.done():  # else its caller stopped waiting
                         outcome.settle(unit.outcome)
         finally:
-            self._committing = False
+            self._committer = None
 
     def lock(self, conn: sqlite3.Connection, key: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already gives each transaction the one write lock."""

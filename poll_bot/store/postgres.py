@@ -107,6 +107,8 @@ def postgres_migrations(folder: Path | None = None) -> list[tuple[int, Path]]:
 
 
 class PostgresDatabase:
+    errors = (psycopg.Error,)  # what it raises when the database itself fails
+
     def __init__(self, pool: ConnectionPool, name: str):
         self._pool = pool
         self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="postgres")
