@@ -179,9 +179,9 @@ async def wait_for_card(connector: FakeConnector, chat_id: str, card_id: str, ex
     return None
 
 
-async def baseline_round(kind: str, votes: int, concurrency: int) -> tuple[float, float, float]:
+async def baseline_round(kind: str, votes: int, concurrency: int, *extra: str) -> tuple[float, float, float]:
     port = free_port()
-    server = start([sys.executable, str(ROOT / "bench" / "baselines.py"), kind, str(port)], port)
+    server = start([sys.executable, str(ROOT / "bench" / "baselines.py"), kind, str(port), *extra], port)
     try:
         chat = teams.channel_thread()
         buttons = {o: {"v": 1, "verb": "poll.vote", "poll": 1, "option": i} for i, o in enumerate(OPTIONS)}
@@ -204,16 +204,18 @@ async def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    bot_rounds, stock, bare = [], [], []
+    bot_rounds, stock, bare, floor = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             if not args.skip_baselines:
                 stock.append(await baseline_round("stock", args.votes, args.concurrency))
                 bare.append(await baseline_round("bare", args.votes, args.concurrency))
+                floor.append(await baseline_round("floor", args.votes, args.concurrency,
+                                                  str(Path(tmp) / f"floor-{round_}.sqlite3")))
             for path in ("submit", "invoke"):
                 bot_rounds.append(await bot_round(args.votes, args.concurrency, Path(tmp), path))
 
-    report = summarize(args, bot_rounds, stock, bare)
+    report = summarize(args, bot_rounds, stock, bare, floor)
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
@@ -225,7 +227,7 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
-def summarize(args, bot_rounds: list[BotRound], stock, bare) -> dict:
+def summarize(args, bot_rounds: list[BotRound], stock, bare, floor) -> dict:
     def medians(path: str) -> dict:
         rounds = [r for r in bot_rounds if r.path == path]
         return {name: _median([getattr(r, name) for r in rounds]) for name in
@@ -246,8 +248,11 @@ def summarize(args, bot_rounds: list[BotRound], stock, bare) -> dict:
         report["bare_aiohttp"] = {"requests_per_s": _median([b[0] for b in bare]),
                                   "p50_ms": _median([b[1] for b in bare]), "p99_ms": _median([b[2] for b in bare])}
         ours = report["bot"]["votes_per_s"]
+        report["durable_floor"] = {"requests_per_s": _median([f[0] for f in floor]),
+                                   "p50_ms": _median([f[1] for f in floor]), "p99_ms": _median([f[2] for f in floor])}
         report["ratio_vs_stock"] = ours / report["stock_cloudadapter"]["requests_per_s"]
         report["ratio_vs_bare"] = ours / report["bare_aiohttp"]["requests_per_s"]
+        report["ratio_vs_floor"] = ours / report["durable_floor"]["requests_per_s"]
     return report
 
 
@@ -272,8 +277,10 @@ def render(report: dict) -> str:
         f"  votes lost              {report['lost_votes']} (acknowledged vs database vs card)",
     ]
     if "ratio_vs_stock" in report:
-        stock, bare = report["stock_cloudadapter"], report["bare_aiohttp"]
+        stock, bare, floor = report["stock_cloudadapter"], report["bare_aiohttp"], report["durable_floor"]
         lines += [
+            f"  durable floor           {floor['requests_per_s']:.0f} req/s (p99 {floor['p99_ms']:.1f} ms, one SQLite"
+            f" commit per vote)  -> ours (Submit) is {report['ratio_vs_floor']:.2f}x",
             f"  stock CloudAdapter      {stock['requests_per_s']:.0f} req/s (p99 {stock['p99_ms']:.1f} ms)"
             f"  -> ours is {report['ratio_vs_stock']:.1f}x",
             f"  bare aiohttp handler    {bare['requests_per_s']:.0f} req/s (p99 {bare['p99_ms']:.1f} ms)"
