@@ -218,6 +218,7 @@ async def main() -> int:
     report = summarize(args, bot_rounds, stock, bare, floor)
     print(render(report))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
     return 1 if report["problems"] else 0
 
