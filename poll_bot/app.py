@@ -6,6 +6,7 @@ import logging
 import time
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import AsyncIterator, Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,7 +19,8 @@ from .activity import ActivityError, activity_from_json, parse_body
 from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, retention
+from .signing import ExportLinks, server_secret
+from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -34,6 +36,7 @@ STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 ADAPTER = web.AppKey("adapter", PollBotAdapter)
 BOT = web.AppKey("bot", PollBot)
+LINKS = web.AppKey("links", ExportLinks)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_ANSWER_SECONDS = 2.0  # /healthz and /metrics never wait longer for the database
 SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
@@ -47,6 +50,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/export/{token}", _export)
     return app
 
 
@@ -57,6 +61,7 @@ def _services(config: Config, metrics: Metrics):
         # Closed in reverse order, also when startup fails or a signal cancels it: an open
         # database keeps aiosqlite's thread, and with it the process, alive.
         async with AsyncExitStack() as closing:
+            app[LINKS] = export_links(config)
             store = await Store.open(config.DB_PATH, config.DATABASE_URL)
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
@@ -75,7 +80,7 @@ def _services(config: Config, metrics: Metrics):
             adapter.on_turn_error = _turn_error_handler(store)
             app[STORE], app[PIPELINE] = store, pipeline
             app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, CARD_RENDERERS,
-                                                 config.DOUBLE_PRESS_SECONDS)
+                                                 app[LINKS], config.DOUBLE_PRESS_SECONDS)
             await pipeline.start()
             timers = Timers(store, config)
             await timers.tick()  # catch up on what fell due while the bot was down
@@ -168,6 +173,22 @@ async def _healthz(request: web.Request) -> web.Response:
     except DatabaseUnavailable as error:
         return web.json_response({"status": "unavailable", "reason": str(error)}, status=503)
     return web.json_response({"status": "ok", "pending_outbound": pending})
+
+
+def export_links(config: Config) -> ExportLinks:
+    secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
+    return ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
+
+
+async def _export(request: web.Request) -> web.Response:
+    """A poll's results as CSV, for a genuine link that has not expired; otherwise nothing (404)."""
+    poll_id = request.app[LINKS].poll_of(request.match_info["token"])
+    table = await request.app[STORE].run(export.results_csv, poll_id) if poll_id is not None else None
+    if table is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=table.encode("utf-8"), headers={
+        "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="poll-{poll_id}-results.csv"'})
 
 
 async def _metrics(request: web.Request) -> web.Response:

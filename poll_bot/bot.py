@@ -15,6 +15,7 @@ from . import payloads
 from .features import personal
 from .metrics import Metrics
 from .router import UNKNOWN_BUTTON, Router
+from .signing import ExportLinks
 from .store import Store
 from .store.models import Conversation
 from .turn import MessageEvent, Member, Reactions, TeamEvent, Turn, User, thread_key
@@ -25,8 +26,9 @@ _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 class PollBot(TeamsActivityHandler):
     def __init__(self, store: Store, router: Router, metrics: Metrics, renderers: dict[str, personal.Renderer],
-                 double_press_window: float = 1.5):
+                 links: ExportLinks, double_press_window: float = 1.5):
         self._store = store
+        self._links = links
         self._router = router
         self._metrics = metrics
         self._renderers = renderers  # card kind -> renderer, for the presser's view after an invoke
@@ -150,6 +152,7 @@ class PollBot(TeamsActivityHandler):
             timezone=timezone_of(activity),
             invoked=invoked,
             card_message_id=activity.reply_to_id or "",
+            links=self._links,
         )
 
 

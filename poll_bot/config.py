@@ -71,6 +71,8 @@ class Config:
     SHUTDOWN_SECONDS: float = 10.0
     # Closed polls and finished requests older than this many days are deleted; 0 keeps them forever.
     RETENTION_DAYS: float = 0.0
+    SECRET: str = ""  # signs export links; empty: generated into the database's folder on first start
+    PUBLIC_URL: str = ""  # where people reach the bot (its /export/ links); empty: http://HOST:PORT
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -99,6 +101,8 @@ class Config:
             TIMER_SECONDS=float(env.get("POLL_BOT_TIMER_SECONDS", cls.TIMER_SECONDS)),
             SHUTDOWN_SECONDS=_not_negative("POLL_BOT_SHUTDOWN_SECONDS", env, cls.SHUTDOWN_SECONDS),
             RETENTION_DAYS=_not_negative("POLL_BOT_RETENTION_DAYS", env, cls.RETENTION_DAYS),
+            SECRET=env.get("POLL_BOT_SECRET", ""),
+            PUBLIC_URL=env.get("POLL_BOT_PUBLIC_URL", ""),
         )
 
     @property

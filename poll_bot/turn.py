@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
+from .signing import ExportLinks
 from .store import Store, UnitOfWork
 from .store.models import Conversation
 
@@ -85,11 +86,13 @@ class Reactions:
     removed: tuple[str, ...]
 
 
-NOTICE = "notice"  # the outbox follow-up that sends a refusal once the presser's 1:1 chat is open
+NOTICE = "notice"  # the outbox follow-up that sends a private message once the 1:1 chat is open
 
 
 def send_notice(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
-    uow.outbox.enqueue(chat_id, "send_message", body=text_message(then["text"]))
+    card_id = then.get("card_id")
+    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id if card_id and uow.cards.get(card_id) else None,
+                       body=then["message"])
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Turn:
     press: str = ""  # the pressed button's payload, for card actions
     mentions: tuple[User, ...] = ()  # people @mentioned in the message, the bot excluded
     timezone: str = "UTC"  # the sender's IANA time zone, from Teams' clientInfo
+    links: ExportLinks | None = None  # signs the links to a poll's results
     invoked: bool = False  # the press came as an adaptiveCard/action invoke (Universal Actions)
     card_message_id: str = ""  # the message holding the pressed card (the activity's replyToId)
     refusals: list[str] = field(default_factory=list)  # why a press changed nothing, for the presser only
@@ -139,17 +143,23 @@ class Turn:
         """Why a press changed nothing, shown only to the presser: in the invoke's answer, or in
         their 1:1 chat (opened first if need be). Never posted into a shared conversation."""
         self.refusals.append(text)
-        if self.invoked:
-            return
+        if not self.invoked:
+            self.tell_privately(uow, text_message(text))
+
+    def tell_privately(self, uow: UnitOfWork, message: dict[str, Any], about: int | None = None) -> None:
+        """Send this message to the sender alone: here if this is their 1:1 chat with the bot, else
+        there (opened first if need be). `about`: the card it concerns, so erasing that card's
+        conversation removes the message too."""
+        then = {"kind": NOTICE, "message": message, "card_id": about}
         if self.conversation.conversation_type == "personal":
-            self.reply(uow, text)
+            send_notice(uow, self.conversation.id, then)
             return
         chat = uow.people.personal_chat(self.user.id)
         if chat:
-            send_notice(uow, chat, {"text": text})
+            send_notice(uow, chat, then)
         else:
-            uow.outbox.enqueue(self.conversation.id, "open_personal_chat", body={
-                "user_id": self.user.id, "then": {"kind": NOTICE, "text": text}})
+            uow.outbox.enqueue(self.conversation.id, "open_personal_chat", body={"user_id": self.user.id,
+                                                                                 "then": then})
 
     def same_thread(self, conversation_id: str) -> bool:
         return thread_key(conversation_id) == thread_key(self.conversation.id)

@@ -145,6 +145,7 @@ def all_cards():
     yield "help", render_help_card(None, None)
     for subject in ("poll", "request"):
         yield f"deleted {subject}", render_card("deleted", subject=subject)
+    yield "export link", render_card("export", question=NASTY * 3, url="https://polls.contoso.example/export/1.2.x")
 
 
 @pytest.mark.parametrize("name,card", list(all_cards()), ids=[n for n, _ in all_cards()])

@@ -153,7 +153,7 @@ async def test_only_the_creator_closes_and_reopens(bot):
     closed = card_of(bot, chat, card_id)
     assert bot.rows("SELECT status FROM polls") == [("closed",)]
     assert cards.buttons(closed) == {}, "the closed shared card has no buttons"
-    assert list(cards.buttons(await bot.view(chat, MEGAN, card_id))) == ["Reopen poll", "Yes, delete it"]
+    assert list(cards.buttons(await bot.view(chat, MEGAN, card_id))) == ["Reopen poll", "Export results", "Yes, delete it"]
     assert cards.highlighted(closed) == ["Sushi"]
     assert cards.option_counts(closed)["Sushi"] == "1 vote · 100%"
     assert "Sushi won with 1 of 1 vote" in cards.texts(closed)

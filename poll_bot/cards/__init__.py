@@ -53,6 +53,11 @@ def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": ADAPTIVE_CARD, "content": card}
 
 
+def card_message(card: dict[str, Any]) -> dict[str, Any]:
+    """A message that is this card alone (a card shares a message with nothing, so it can be updated)."""
+    return {"type": "message", "attachments": [card_attachment(card)]}
+
+
 def card_size(card: dict[str, Any]) -> int:
     """Bytes of the card as sent; Teams counts UTF-16, which this bounds for BMP text."""
     return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))

@@ -54,6 +54,7 @@ class PollView:
     manage_title: str
     manage_payload: dict[str, Any]
     delete_payload: dict[str, Any]
+    export_payload: dict[str, Any]
 
 
 def _plural(n: int, word: str) -> str:
@@ -102,6 +103,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         manage_title="Close poll" if poll.is_open else "Reopen poll",
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
+        export_payload=payloads.make("poll.export", poll=poll.id),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cards import MAX_REFRESH_USERS, Viewer, render_card
+from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
 from ..payloads import PollFormSubmit, PollRef, PollVote
 from ..router import Router
@@ -181,6 +181,26 @@ def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     if poll.status != status:
         uow.polls.set_status(poll.id, status)
     _refresh_poll_cards(uow, poll.id)
+
+
+@router.action("poll.export", PollRef)
+async def export(turn: Turn, ref: PollRef) -> None:
+    await turn.run_once(_export, ref.poll)
+
+
+def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    """The creator gets a link to the results, in their 1:1 chat (it names who voted for what)."""
+    poll = uow.polls.get(poll_id)
+    if poll is None or not turn.same_thread(poll.conversation_id):
+        turn.refuse(uow, ELSEWHERE if poll else GONE)
+        return
+    if not rules.may_manage(poll.creator_id, turn.user.id):
+        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can export its results.")
+        return
+    card = render_card("export", question=poll.question, url=turn.links.link(poll.id))
+    home = next((c.id for c in uow.cards.for_subject("poll", poll.id) if c.conversation_id == poll.conversation_id),
+                None)
+    turn.tell_privately(uow, card_message(card), about=home)
 
 
 @router.action("poll.delete", PollRef)

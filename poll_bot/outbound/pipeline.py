@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..cards import MAX_CARD_BYTES, Viewer, card_attachment, card_size, render_card
+from ..cards import MAX_CARD_BYTES, Viewer, card_message, card_size, render_card
 from ..logs import log_context
 from ..store import Store, UnitOfWork
 from ..store.models import Card, Conversation, OutboxJob
@@ -151,7 +151,7 @@ class Pipeline:
             return Request("send", job.body)
         if job.kind == "delete_message":
             tombstone = job.body.get("tombstone")
-            replacement = _card_message(render_card("deleted", subject=tombstone)) if tombstone else None
+            replacement = card_message(render_card("deleted", subject=tombstone)) if tombstone else None
             return Request("delete", replacement, job.body["activity_id"])
         if job.kind == "fetch_members":
             return Request("members")
@@ -170,7 +170,7 @@ class Pipeline:
         if card_size(content) > MAX_CARD_BYTES:
             log.error("card %s (%s) is %d bytes, over the limit; not sent", card.id, card.kind, card_size(content))
             return None
-        activity = _card_message(content)
+        activity = card_message(content)
         if job.kind == "send_card":
             return Request("send", activity)
         return Request("update", activity, card.activity_id)
@@ -268,10 +268,6 @@ class Pipeline:
         followup = self._followups.get(body.get("then", {}).get("kind"))
         if followup:
             followup(uow, chat.id, body["then"])
-
-
-def _card_message(content: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "message", "attachments": [card_attachment(content)]}
 
 
 def _resume(uow: UnitOfWork) -> list[str]:

@@ -80,6 +80,14 @@ class PollStore:
         (voters,) = fetch_one(self._conn, "SELECT COUNT(DISTINCT user_id) FROM votes WHERE poll_id = ?", (poll_id,))
         return PollResults(counts, voters)
 
+    def votes(self, poll_id: int) -> list[tuple[int, str, str]]:
+        """Every vote: (option position, voter's name, when), by option and then by time."""
+        rows = self._conn.execute(
+            "SELECT position, user_name, voted_at FROM votes WHERE poll_id = ? ORDER BY position, voted_at",
+            (poll_id,),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def recent_voters(self, poll_id: int, limit: int) -> list[str]:
         """The people who voted last, most recent first. Read newest vote first along an index,
         so it costs the same for 10 voters as for 10,000: a person has at most one row per

@@ -1,0 +1,57 @@
+"""The server secret (POLL_BOT_SECRET) and the signed, expiring links made with it."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EXPORT_SECONDS = 24 * 3600  # how long an export link works
+
+
+def server_secret(configured: str, folder: Path) -> bytes:
+    """POLL_BOT_SECRET, or the one generated into the data folder on first start (kept there, 0600).
+    Several instances must share one: set POLL_BOT_SECRET for them all."""
+    if configured:
+        return configured.encode()
+    path = folder / "secret"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before, or by an instance starting at the same moment
+        return path.read_bytes().strip()
+    value = secrets.token_urlsafe(32).encode()
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class ExportLinks:
+    """Links to a poll's results as CSV, `<public url>/export/<token>`: the token names the poll
+    and its expiry, signed with the server secret (HMAC-SHA-256)."""
+    secret: bytes
+    public_url: str
+
+    def link(self, poll_id: int, now: float | None = None) -> str:
+        expires = int((time.time() if now is None else now) + EXPORT_SECONDS)
+        payload = f"{poll_id}.{expires}"
+        return f"{self.public_url.rstrip('/')}/export/{payload}.{self._signature(payload)}"
+
+    def poll_of(self, token: str, now: float | None = None) -> int | None:
+        """The poll a token is for, if it is genuine and has not expired."""
+        poll, _, rest = token.partition(".")
+        expires, _, signature = rest.partition(".")
+        if not (poll.isdigit() and expires.isdigit() and len(poll) < 19 and len(expires) < 19):
+            return None
+        if not hmac.compare_digest(signature, self._signature(f"{poll}.{expires}")):
+            return None
+        return int(poll) if int(expires) > (time.time() if now is None else now) else None
+
+    def _signature(self, payload: str) -> str:
+        digest = hmac.new(self.secret, b"export:" + payload.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

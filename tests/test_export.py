@@ -1,0 +1,113 @@
+"""Export: the creator's "Export results" sends them a signed link in their 1:1 chat; the link
+answers the CSV for 24 hours, and nothing (404) without a genuine, current token."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from poll_bot.app import LINKS
+from poll_bot.signing import EXPORT_SECONDS, ExportLinks, server_secret
+from tests.support import cards, teams
+from tests.support.teams import ALEX, MEGAN, PAT
+
+HOSTILE = teams.Person("29:1hostile-id", "=HYPERLINK(\"http://evil.example\",\"click\")")
+
+
+async def poll_with_votes(bot, chat):
+    await bot.say(teams.personal_chat(MEGAN), MEGAN, "hello")  # the bot knows Megan's 1:1 chat
+    await bot.say(chat, MEGAN, "poll Lunch? | Pizza | -Sushi | @Tacos")
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    vote = cards.vote_buttons(bot.connector.card(chat.id, card_id))
+    for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (HOSTILE, "@Tacos")):
+        await bot.press(chat, person, card_id, vote[option])
+    return card_id
+
+
+async def fetch(bot, url: str) -> tuple[int, dict, bytes]:
+    path = urlsplit(url).path
+    async with bot.session.get(bot.server.make_url(path)) as response:
+        return response.status, dict(response.headers), await response.read()
+
+
+def link_sent_to(bot, person) -> str:
+    (chat,), = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", person.id)
+    (card,) = [c for c in bot.connector.cards(chat) if c["actions"] and c["actions"][0]["type"] == "Action.OpenUrl"]
+    assert "Lunch?" in cards.texts(card)
+    return card["actions"][0]["url"]
+
+
+async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
+    chat = teams.channel_thread()
+    card_id = await poll_with_votes(bot, chat)
+    calls = len(bot.connector.calls_of("POST"))
+
+    await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Export results"))
+
+    assert not [c for c in bot.connector.calls_of("POST")[calls:] if c.conversation_id == chat.id], \
+        "the link names who voted: it goes to the creator alone"
+    url = link_sent_to(bot, MEGAN)
+    assert url.startswith("http://127.0.0.1:3978/export/"), "POLL_BOT_PUBLIC_URL unset: the bot's own address"
+    status, headers, body = await fetch(bot, url)
+    assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads names right"
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == ["Option", "Voter", "Voted at (UTC)"]
+    assert [row[:2] for row in rows[1:]] == [
+        ["Pizza", "Alex Wilber"], ["'-Sushi", "Patti Fernandez"], ["'@Tacos", "'" + HOSTILE.name]], \
+        "cells that would run as formulas are neutralised"
+    assert all(row[2].endswith("+00:00") for row in rows[1:])
+
+
+async def test_only_the_creator_may_export(bot):
+    chat = teams.channel_thread()
+    card_id = await poll_with_votes(bot, chat)
+    export = await bot.button(chat, MEGAN, card_id, "Export results")
+    assert "Export results" not in cards.buttons(await bot.view(chat, ALEX, card_id))
+
+    await bot.press(chat, ALEX, card_id, export)
+
+    assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can export its results."
+    assert not [c for c in bot.connector.cards(teams.personal_chat(MEGAN).id)
+                if c["actions"] and c["actions"][0]["type"] == "Action.OpenUrl"]
+
+
+async def test_a_forged_expired_or_stale_link_shows_nothing(bot):
+    chat = teams.channel_thread()
+    await poll_with_votes(bot, chat)
+    (poll_id,), = bot.rows("SELECT id FROM polls")
+    links: ExportLinks = bot.server.app[LINKS]
+    good = links.link(poll_id)
+    token = good.rsplit("/", 1)[1]
+    poll, expires, signature = token.split(".")
+
+    assert (await fetch(bot, good))[0] == 200
+    for bad in (f"{int(poll) + 1}.{expires}.{signature}",  # another poll under this signature
+                f"{poll}.{int(expires) + 3600}.{signature}",  # a later expiry
+                f"{poll}.{expires}.{signature[:-2]}AA",
+                links.link(poll_id, now=time.time() - EXPORT_SECONDS - 1),  # expired
+                ExportLinks(b"another secret", "http://x").link(poll_id),
+                "not-a-token", f"{'9' * 40}.1.x"):
+        status, _, body = await fetch(bot, bad if bad.startswith("http") else f"/export/{bad}")
+        assert status == 404 and b"Voter" not in body, bad
+
+    bot.db.execute("DELETE FROM polls")
+    assert (await fetch(bot, good))[0] == 404, "a deleted poll has nothing to export"
+
+
+def test_the_secret_is_generated_once_into_the_data_folder_and_kept_private(tmp_path):
+    first = server_secret("", tmp_path / "data")
+    assert len(first) >= 32 and server_secret("", tmp_path / "data") == first
+    assert stat.S_IMODE(os.stat(tmp_path / "data" / "secret").st_mode) == 0o600
+    assert server_secret("configured", tmp_path / "data") == b"configured"
+
+
+@pytest.mark.parametrize("public_url", ["https://polls.contoso.example", "https://polls.contoso.example/"])
+def test_links_use_the_public_url(public_url):
+    link = ExportLinks(b"k", public_url).link(7)
+    assert link.startswith("https://polls.contoso.example/export/7.")
