@@ -14,7 +14,7 @@ from poll_bot.domain import polls as rules
 from poll_bot.domain import approvals as approval_rules
 from poll_bot.domain.approvals import Approval, Approver, Person
 from poll_bot.features.approval_views import ApprovalViewer, approval_form_view, approval_view
-from poll_bot.features.poll_views import PollViewer, poll_form_view, poll_view
+from poll_bot.features.poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view
 from poll_bot.features.prompts import render_help_card
 from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
@@ -130,8 +130,19 @@ def personal_cards():
         9, {}, [Person(f"29:m{i}", f"Member {i}") for i in range(100)], NASTY))
 
 
+def who_voted_cards():
+    """500 voters over 10 options of 100 characters, the most names shown per option, 60 characters each."""
+    largest, _ = largest_poll("open")
+    results = PollResults({i: 50 for i in range(rules.MAX_OPTIONS)}, 500)
+    voters = {i: [(NASTY * 3)[:60]] * WHO_VOTED_PER_OPTION for i in range(rules.MAX_OPTIONS)}
+    yield "500 voters, who voted", render_card("poll", poll=poll_view(largest, results, AUDIENCE, None, voters))
+    yield "500 voters, who voted, creator's view", render_card("poll", poll=poll_view(
+        largest, results, AUDIENCE, PollViewer(choices=frozenset({1}), is_creator=True, notice=NASTY), voters))
+
+
 def all_cards():
     yield from personal_cards()
+    yield from who_voted_cards()
     for name, view in APPROVALS.items():
         yield name, render_card("approval", approval=view)
     for name, (state, people) in APPROVAL_FORMS.items():

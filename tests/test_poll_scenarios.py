@@ -286,3 +286,27 @@ async def test_malformed_requests_are_refused_and_store_nothing(bot):
         assert r.status == 415
     assert bot.rows("SELECT COUNT(*) FROM conversations") == [(0,)]
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+def who_voted(card):
+    """What the collapsed "Who voted" lists: option -> the names line."""
+    (section,) = [a["card"] for a in card["actions"] if a["title"] == "Who voted"]
+    shown = cards.texts(section)
+    return dict(zip(shown[::2], shown[1::2]))
+
+
+async def test_who_voted_lists_names_per_option_and_counts_the_rest(bot):
+    chat = teams.channel_thread()
+    card_id = await post_poll(bot, chat)
+    assert [a["title"] for a in card_of(bot, chat, card_id)["actions"]] == [], "nobody voted yet"
+    vote = cards.vote_buttons(card_of(bot, chat, card_id))
+    crowd = [teams.Person(f"29:crowd-{i:02d}", f"Voter {i:02d}") for i in range(18)]
+    for person in (ALEX, *crowd):
+        await bot.press(chat, person, card_id, vote["Sushi"])
+    await bot.press(chat, PAT, card_id, vote["Pizza"])
+
+    listed = who_voted(card_of(bot, chat, card_id))
+    assert listed["Pizza"] == "Patti Fernandez"
+    first = ["Alex Wilber"] + [p.name for p in crowd[:14]]
+    assert listed["Sushi"] == ", ".join(first) + " and 4 more", "the first 15 by time, then how many more"
+    assert "Tacos" not in listed, "an option nobody chose is left out"

@@ -49,6 +49,11 @@ def render_card(template: str, **context: Any) -> dict[str, Any]:
     return json.loads(text)
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut with an ellipsis (the store keeps the whole text)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": ADAPTIVE_CARD, "content": card}
 

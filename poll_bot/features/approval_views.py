@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from .. import payloads
-from ..cards import MAX_REFRESH_USERS
+from ..cards import MAX_REFRESH_USERS, clip
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
@@ -41,10 +41,6 @@ EVENTS = {
 CARD_COMMENT_CHARS = 280
 CARD_HISTORY_EVENTS = 15
 CARD_HISTORY_CHARS = 160
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def when(iso: str | None) -> str:

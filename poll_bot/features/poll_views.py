@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import payloads
+from ..cards import clip
 from ..domain import polls as rules
 from ..store.models import Poll, PollResults
 
@@ -13,6 +14,10 @@ from ..store.models import Poll, PollResults
 # segments (5% each) fit a phone-width card on one line.
 BAR_SEGMENTS = 20
 BAR_SEGMENT = "▬"
+# "Who voted" names this many people per option and counts the rest: a 10-option poll with
+# thousands of voters stays far under Teams' 80 KB.
+WHO_VOTED_PER_OPTION = 15
+NAME_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class OptionView:
     bar_filled: str  # the share of voters, drawn in the accent colour
     bar_rest: str
     vote_payload: dict[str, Any]
+    voters_text: str  # who chose it, for "Who voted": the first names, then how many more
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class PollView:
     creator_controls: bool  # Close/Reopen and Delete: only in the creator's own view
     refresh_payload: dict[str, Any]
     refresh_user_ids: tuple[str, ...]
+    who_voted: bool  # a collapsed "Who voted" (every poll is named for now)
     question: str
     creator_name: str
     kind_line: str
@@ -66,7 +73,7 @@ def _people(n: int) -> str:
 
 
 def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
-              viewer: PollViewer | None = None) -> PollView:
+              viewer: PollViewer | None = None, voters: dict[int, list[str]] | None = None) -> PollView:
     """The shared card (viewer None), or one person's view of it: the same layout, plus their
     choices marked and, for the creator, the controls."""
     result = rules.tally(poll.options, results.counts, results.voters)
@@ -84,6 +91,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
             bar_filled=BAR_SEGMENT * round(o.percent * BAR_SEGMENTS / 100),
             bar_rest=BAR_SEGMENT * (BAR_SEGMENTS - round(o.percent * BAR_SEGMENTS / 100)),
             vote_payload=payloads.make("poll.vote", poll=poll.id, option=o.position),
+            voters_text=_names((voters or {}).get(o.position, []), o.votes),
         )
         for o in result.options
     )
@@ -93,6 +101,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         creator_controls=viewer is not None and viewer.is_creator,
         refresh_payload=payloads.make("poll.refresh", poll=poll.id),
         refresh_user_ids=refresh_user_ids,
+        who_voted=any(option.voters_text for option in options),
         question=poll.question,
         creator_name=poll.creator_name,
         kind_line=_kind_line(poll),
@@ -105,6 +114,13 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         delete_payload=payloads.make("poll.delete", poll=poll.id),
         export_payload=payloads.make("poll.export", poll=poll.id),
     )
+
+
+def _names(names: list[str], votes: int) -> str:
+    if not names:
+        return ""
+    shown = ", ".join(clip(name, NAME_CHARS) for name in names)
+    return shown + (f" and {votes - len(names)} more" if votes > len(names) else "")
 
 
 def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:

@@ -17,7 +17,7 @@ from ..store import UnitOfWork
 from ..store.models import Card, Poll
 from ..turn import MessageEvent, Turn, with_suggestions
 from .forms import open_form, submit_form
-from .poll_views import PollViewer, poll_form_view, poll_view
+from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view
 
 router = Router()
 
@@ -338,7 +338,8 @@ def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
         notice=viewer.notice,
     )
     results = uow.polls.results(poll.id, poll.multiple_choice)
-    view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal)
+    voters = uow.polls.first_voters(poll.id, WHO_VOTED_PER_OPTION)
+    view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
     return render_card("poll", poll=view)
 
 

@@ -80,6 +80,21 @@ class PollStore:
         (voters,) = fetch_one(self._conn, "SELECT COUNT(DISTINCT user_id) FROM votes WHERE poll_id = ?", (poll_id,))
         return PollResults(counts, voters)
 
+    def first_voters(self, poll_id: int, per_option: int) -> dict[int, list[str]]:
+        """The names of the first people to choose each option, at most `per_option` of each."""
+        rows = self._conn.execute(
+            """SELECT position, user_name FROM (
+                   SELECT position, user_name, voted_at,
+                          ROW_NUMBER() OVER (PARTITION BY position ORDER BY voted_at, user_id) AS n
+                   FROM votes WHERE poll_id = ?) ranked
+               WHERE n <= ? ORDER BY position, voted_at""",
+            (poll_id, per_option),
+        ).fetchall()
+        names: dict[int, list[str]] = {}
+        for position, name in rows:
+            names.setdefault(position, []).append(name)
+        return names
+
     def votes(self, poll_id: int) -> list[tuple[int, str, str]]:
         """Every vote: (option position, voter's name, when), by option and then by time."""
         rows = self._conn.execute(
