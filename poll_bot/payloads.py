@@ -32,6 +32,14 @@ class PollRef:
 
 
 @dataclass(frozen=True)
+class PollEdit:
+    poll: int
+    # The "Edit poll" card's inputs: the question, and the options one per line.
+    question: str = ""
+    options: str = ""
+
+
+@dataclass(frozen=True)
 class PollFormSubmit:
     card: int
     # Card inputs: absent when the user left them empty.
@@ -116,7 +124,7 @@ class Subject:
 
 
 def subject_of(payload: Any) -> Subject:
-    if isinstance(payload, (PollVote, PollRef)):
+    if isinstance(payload, (PollVote, PollRef, PollEdit)):
         return Subject("poll", payload.poll)
     if isinstance(payload, (ApprovalRef, ApprovalDecision, ApprovalReassign)):
         return Subject("approval", payload.approval)

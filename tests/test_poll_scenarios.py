@@ -310,3 +310,43 @@ async def test_who_voted_lists_names_per_option_and_counts_the_rest(bot):
     first = ["Alex Wilber"] + [p.name for p in crowd[:14]]
     assert listed["Sushi"] == ", ".join(first) + " and 4 more", "the first 15 by time, then how many more"
     assert "Tacos" not in listed, "an option nobody chose is left out"
+
+
+async def test_the_creator_edits_a_poll_on_its_card_before_anyone_votes(bot):
+    chat = teams.channel_thread()
+    card_id = await post_poll(bot, chat)
+    save = await bot.button(chat, MEGAN, card_id, "Save changes")  # in the creator's "Edit poll"
+    assert "Save changes" not in cards.buttons(await bot.view(chat, ALEX, card_id))
+
+    await bot.press(chat, ALEX, card_id, save, {"question": "Hijacked?", "options": "A\nB"})
+    assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can edit it."
+    await bot.press(chat, MEGAN, card_id, save, {"question": "Lunch on Thursday?", "options": "Pizza\nRamen"})
+
+    assert bot.rows("SELECT question FROM polls") == [("Lunch on Thursday?",)]
+    card = card_of(bot, chat, card_id)
+    assert "Lunch on Thursday?" in cards.texts(card) and list(cards.vote_buttons(card)) == ["Pizza", "Ramen"]
+
+
+async def test_after_the_first_vote_options_can_only_be_added_at_the_end(bot):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat)
+    await bot.press(chat, ALEX, card_id, cards.vote_buttons(card_of(bot, chat, card_id))["Sushi"])
+    save = await bot.button(chat, MEGAN, card_id, "Save changes")
+    kept = "I kept the poll as it was. "
+
+    for inputs, problem in (
+        ({"question": "Lunch on Friday?", "options": "Pizza\nSoup\nTacos"}, kept + "People have already voted"),
+        ({"question": "Dinner?", "options": "Pizza\nSushi\nTacos\nCurry"}, kept + "People have already voted"),
+        ({"question": "Lunch on Friday?", "options": "Pizza\nSushi\nTacos\n  sushi "}, kept + "Each option must"),
+        ({"question": "Lunch on Friday?", "options": "\n".join(["Pizza", "Sushi", "Tacos", *"abcdefgh"])},
+         kept + "Give 2 to 10 options (you gave 11)."),
+    ):
+        await bot.press(chat, MEGAN, card_id, save, inputs)
+        assert bot.refusal(MEGAN).startswith(problem), bot.refusal(MEGAN)
+    assert bot.rows("SELECT label FROM poll_options ORDER BY position") == [("Pizza",), ("Sushi",), ("Tacos",)]
+
+    await bot.press(chat, MEGAN, card_id, save, {"question": "Lunch on Friday?", "options": "Pizza\nSushi\nTacos\nCurry"})
+    card = card_of(bot, chat, card_id)
+    assert list(cards.vote_buttons(card)) == ["Pizza", "Sushi", "Tacos", "Curry"]
+    assert cards.option_counts(card)["Sushi"] == "1 vote · 100%", "the vote still counts for what it chose"
+    assert bot.rows("SELECT o.label FROM votes v JOIN poll_options o USING (poll_id, position)") == [("Sushi",)]

@@ -55,6 +55,20 @@ def validate_draft(question: str, options: list[str], multiple_choice: bool) -> 
     return PollDraft(question, tuple(labels), multiple_choice)
 
 
+ONLY_ADDITIONS = ("People have already voted, so only new options can be added at the end: "
+                  "keep the question and the options there are as they are.")
+
+
+def edited(question: str, labels: tuple[str, ...], voted: bool, multiple_choice: bool,
+           new_question: str, new_options: str) -> PollDraft:
+    """The poll after its creator's edit on the card. Before anyone votes, anything may change;
+    after, only options may be added at the end (a vote must keep meaning what it meant)."""
+    draft = validate_draft(new_question, new_options.splitlines(), multiple_choice)
+    if voted and (draft.question != question or draft.options[:len(labels)] != labels):
+        raise PollInputError(ONLY_ADDITIONS)
+    return draft
+
+
 def next_choices(multiple_choice: bool, current: frozenset[int], pressed: int) -> frozenset[int]:
     """The user's choices after pressing an option.
 

@@ -62,6 +62,10 @@ class PollView:
     manage_payload: dict[str, Any]
     delete_payload: dict[str, Any]
     export_payload: dict[str, Any]
+    edit_payload: dict[str, Any]
+    options_text: str  # the options one per line, as the "Edit poll" card shows them
+    edit_hint: str
+    max_question: int = rules.MAX_QUESTION
 
 
 def _plural(n: int, word: str) -> str:
@@ -113,6 +117,10 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
         export_payload=payloads.make("poll.export", poll=poll.id),
+        edit_payload=payloads.make("poll.edit", poll=poll.id),
+        options_text="\n".join(o.label for o in poll.options),
+        edit_hint=("People have voted: add options at the end (up to 10)." if result.voters
+                   else "Change the question or the options (2 to 10, one per line)."),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
-from ..payloads import PollFormSubmit, PollRef, PollVote
+from ..payloads import PollEdit, PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
@@ -181,6 +181,41 @@ def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
     if poll.status != status:
         uow.polls.set_status(poll.id, status)
     _refresh_poll_cards(uow, poll.id)
+
+
+@router.action("poll.edit", PollEdit)
+async def edit_on_card(turn: Turn, pressed: PollEdit) -> None:
+    await turn.run_once(_edit_on_card, pressed)
+
+
+def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
+    """The creator's "Edit poll", in any chat: before the first vote anything may change; after it,
+    options may only be added at the end."""
+    poll = uow.polls.get(pressed.poll)
+    if poll is None or not turn.same_thread(poll.conversation_id):
+        turn.refuse(uow, ELSEWHERE if poll else GONE)
+        return
+    if not rules.may_manage(poll.creator_id, turn.user.id):
+        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can edit it.")
+        return
+    if not poll.is_open:
+        turn.refuse(uow, "This poll is closed, so I kept it as it was. Reopen it to edit it.")
+        return
+    labels = tuple(o.label for o in poll.options)
+    voted = bool(uow.polls.results(poll.id, poll.multiple_choice).voters)
+    try:
+        draft = rules.edited(poll.question, labels, voted, poll.multiple_choice, pressed.question, pressed.options)
+    except rules.PollInputError as error:
+        turn.refuse(uow, f"I kept the poll as it was. {error}")
+        return
+    if (draft.question, draft.options) == (poll.question, labels):
+        return
+    if voted:
+        uow.polls.add_options(poll.id, list(draft.options[len(labels):]))
+    else:
+        uow.polls.replace_draft(poll.id, draft.question, list(draft.options))
+    _refresh_poll_cards(uow, poll.id)
+    _offer_again(uow, poll.id)
 
 
 @router.action("poll.export", PollRef)

@@ -141,6 +141,13 @@ class PollStore:
         self._conn.execute("UPDATE polls SET status = ?, closed_at = ?, closed_reason = ? WHERE id = ?",
                            (status, closed_at, reason, poll_id))
 
+    def add_options(self, poll_id: int, labels: list[str]) -> None:
+        """New options after the existing ones (positions keep meaning what was voted for)."""
+        (last,) = fetch_one(self._conn, "SELECT COALESCE(MAX(position), -1) FROM poll_options WHERE poll_id = ?",
+                            (poll_id,))
+        self._conn.executemany("INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
+                               [(poll_id, last + 1 + i, label) for i, label in enumerate(labels)])
+
     def replace_draft(self, poll_id: int, question: str, options: list[str]) -> None:
         """A new question and options for a poll nobody has voted in yet."""
         self._conn.execute("UPDATE polls SET question = ? WHERE id = ?", (question, poll_id))
