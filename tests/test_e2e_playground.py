@@ -110,14 +110,14 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     url, db, bot_url = running
     seen = drive("poll_flow.mjs", url, bot_url, tmp_path)
 
-    assert seen["buttonsAfterPost"] == ["Pizza", "Sushi", "Tacos", "Close poll", "Export results", "Delete poll"]
+    assert seen["buttonsAfterPost"] == ["Pizza", "Sushi", "Tacos", "Close poll", "Export results", "Edit poll", "Delete poll"]
     assert seen["offeredAfterPost"] == ["Pizza", "Sushi", "Tacos"], "a 1:1 poll offers its options as quick replies"
     assert seen["sameElementAfterVote"], "the vote must update the card in place"
     assert "1 vote · 100%" in seen["cardTextAfterVote"]
     assert "◉ Pizza  ✓ Your vote" in seen["cardTextAfterVote"], "the voter's own view marks their choice"
     assert seen["cardsAfterVote"] == seen["cardsAfterPost"], "no second card may appear"
     assert seen["messagesAfterVote"] == seen["messagesAfterPost"], "no new message may appear"
-    assert seen["buttonsAfterClose"] == ["Reopen poll", "Export results", "Delete poll"], "vote buttons must be gone after closing"
+    assert seen["buttonsAfterClose"] == ["Reopen poll", "Export results", "Delete poll", "Who voted"], "vote buttons must be gone after closing"
     assert seen["cardsAfterClose"] == seen["cardsAfterPost"]
 
     assert db.rows("SELECT question, status FROM polls") == [("Lunch on Friday?", "closed")]
