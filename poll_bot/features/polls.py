@@ -169,14 +169,21 @@ async def reopen(turn: Turn, ref: PollRef) -> None:
     await turn.run_once(_set_status, ref.poll, "open")
 
 
-def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
+def _creators_poll(uow: UnitOfWork, turn: Turn, poll_id: int, doing: str) -> Poll | None:
+    """The poll, if it is in this conversation and the presser created it; else they are told why not."""
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
         turn.refuse(uow, ELSEWHERE if poll else GONE)
-        return
+        return None
     if not rules.may_manage(poll.creator_id, turn.user.id):
-        verb = "close" if status == "closed" else "reopen"
-        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can {verb} it.")
+        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can {doing}.")
+        return None
+    return poll
+
+
+def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
+    poll = _creators_poll(uow, turn, poll_id, "close it" if status == "closed" else "reopen it")
+    if poll is None:
         return
     if poll.status != status:
         uow.polls.set_status(poll.id, status)
@@ -191,12 +198,8 @@ async def edit_on_card(turn: Turn, pressed: PollEdit) -> None:
 def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     """The creator's "Edit poll", in any chat: before the first vote anything may change; after it,
     options may only be added at the end."""
-    poll = uow.polls.get(pressed.poll)
-    if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, ELSEWHERE if poll else GONE)
-        return
-    if not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can edit it.")
+    poll = _creators_poll(uow, turn, pressed.poll, "edit it")
+    if poll is None:
         return
     if not poll.is_open:
         turn.refuse(uow, "This poll is closed, so I kept it as it was. Reopen it to edit it.")
@@ -225,12 +228,8 @@ async def export(turn: Turn, ref: PollRef) -> None:
 
 def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator gets a link to the results, in their 1:1 chat (it names who voted for what)."""
-    poll = uow.polls.get(poll_id)
-    if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, ELSEWHERE if poll else GONE)
-        return
-    if not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can export its results.")
+    poll = _creators_poll(uow, turn, poll_id, "export its results")
+    if poll is None:
         return
     card = render_card("export", question=poll.question, url=turn.links.link(poll.id))
     home = next((c.id for c in uow.cards.for_subject("poll", poll.id) if c.conversation_id == poll.conversation_id),
@@ -245,12 +244,8 @@ async def delete(turn: Turn, ref: PollRef) -> None:
 
 def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator confirmed on the card: remove its messages from Teams and the poll from the store."""
-    poll = uow.polls.get(poll_id)
-    if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, ELSEWHERE if poll else GONE)
-        return
-    if not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can delete it.")
+    poll = _creators_poll(uow, turn, poll_id, "delete it")
+    if poll is None:
         return
     cards = uow.cards.for_subject("poll", poll.id)
     remove_messages(uow, cards)
