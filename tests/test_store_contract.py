@@ -136,6 +136,24 @@ async def test_updates_of_one_card_coalesce_until_one_is_claimed(store):
     assert await store.run(lambda uow: uow.outbox.pending_count()) == 2, "the claimed one and one newer"
 
 
+async def test_a_subjects_card_in_a_conversation_is_its_first_there(store):
+    other = Conversation(id="a:1:1-chat", conversation_type="personal", tenant_id="t1",
+                         service_url="https://smba.example/")
+
+    def create(uow):
+        uow.conversations.upsert(other, True)
+        return [uow.cards.create(other.id, "poll", subject_id=7), uow.cards.create(CHANNEL.id, "poll", subject_id=7),
+                uow.cards.create(CHANNEL.id, "poll", subject_id=7), uow.cards.create(CHANNEL.id, "approval", subject_id=7)]
+
+    elsewhere, first_here, _, approval_here = await store.run(create)
+    found = lambda kind, conversation: store.run(lambda uow: uow.cards.in_conversation(kind, 7, conversation))
+    assert (await found("poll", CHANNEL.id)).id == first_here
+    assert (await found("poll", other.id)).id == elsewhere
+    assert (await found("approval", CHANNEL.id)).id == approval_here
+    assert await found("approval", other.id) is None
+    assert await store.run(lambda uow: uow.cards.in_conversation("poll", 8, CHANNEL.id)) is None
+
+
 async def test_seconds_since_the_epoch_keep_their_milliseconds(store):
     await store.run(lambda uow: uow.outbox.enqueue(CHANNEL.id, "send_message", body={"text": "hi"}))
     job = await store.run(lambda uow: uow.outbox.head(CHANNEL.id))

@@ -217,7 +217,7 @@ def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None
         return None
     shown_here = (
         turn.same_thread(approval.conversation_id)
-        or any(c.conversation_id == turn.conversation.id for c in uow.cards.for_subject("approval", approval_id))
+        or uow.cards.in_conversation("approval", approval_id, turn.conversation.id) is not None
     )
     if not shown_here:
         turn.refuse(uow, "That request isn't in this conversation, so nothing was changed.")
@@ -254,7 +254,7 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     approval = uow.approvals.get(then["approval"])
     if approval is None or not approval.pending:
         return
-    if any(c.conversation_id == chat_id for c in uow.cards.for_subject("approval", approval.id)):
+    if uow.cards.in_conversation("approval", approval.id, chat_id) is not None:
         return
     card_id = uow.cards.create(chat_id, "approval", subject_id=approval.id)
     uow.approvals.add_copy(card_id, approval.id, then["user_id"])
@@ -309,8 +309,8 @@ def _alert(uow: UnitOfWork, chat_id: str, approval: Approval, text: str, summary
 def _home_card_id(uow: UnitOfWork, approval: Approval) -> int | None:
     """The request's card in its own conversation: texts about it elsewhere are tied to it, so
     erasing that conversation removes them too."""
-    home = [c for c in uow.cards.for_subject("approval", approval.id) if c.conversation_id == approval.conversation_id]
-    return home[0].id if home else None
+    home = uow.cards.in_conversation("approval", approval.id, approval.conversation_id)
+    return home.id if home else None
 
 
 # When the request's channel or its people change ------------------------------------

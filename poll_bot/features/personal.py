@@ -50,5 +50,4 @@ def _pressed_card(uow: UnitOfWork, turn: Turn, pressed: Any) -> Card | None:
     if subject.kind == "form":
         card = uow.cards.get(subject.id)
         return card if card is not None and card.conversation_id == conversation_id else None
-    return next((c for c in uow.cards.for_subject(subject.kind, subject.id) if c.conversation_id == conversation_id),
-                None)
+    return uow.cards.in_conversation(subject.kind, subject.id, conversation_id)

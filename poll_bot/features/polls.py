@@ -232,9 +232,8 @@ def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     if poll is None:
         return
     card = render_card("export", question=poll.question, url=turn.links.link(poll.id))
-    home = next((c.id for c in uow.cards.for_subject("poll", poll.id) if c.conversation_id == poll.conversation_id),
-                None)
-    turn.tell_privately(uow, card_message(card), about=home)
+    home = uow.cards.in_conversation("poll", poll.id, poll.conversation_id)
+    turn.tell_privately(uow, card_message(card), about=home.id if home else None)
 
 
 @router.action("poll.delete", PollRef)

@@ -32,6 +32,12 @@ class CardStore:
         ).fetchall()
         return [Card.from_row(r) for r in rows]
 
+    def in_conversation(self, kind: str, subject_id: int, conversation_id: str) -> Card | None:
+        """The first card about this subject in that conversation."""
+        row = fetch_one(self._conn, "SELECT * FROM cards WHERE kind = ? AND subject_id = ? AND conversation_id = ?"
+                                    " ORDER BY id LIMIT 1", (kind, subject_id, conversation_id))
+        return Card.from_row(row) if row else None
+
     def set_state(self, card_id: int, state: dict[str, Any]) -> None:
         self._conn.execute("UPDATE cards SET state = ? WHERE id = ?", (json.dumps(state), card_id))
 
