@@ -19,6 +19,7 @@ from pathlib import Path
 from . import app_package, server
 from .config import Config
 from .logs import configure_logging
+from .signing import server_secret
 from .store import Store
 from .store.db import backup as copy_database
 
@@ -60,15 +61,16 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    async def run(path: str) -> int:
-        store = await Store.open(path)
+    async def run(path: str, secret: bytes) -> int:
+        store = await Store.open(path, "", secret)
         try:
             return await store.schema_version()
         finally:
             await store.close()
 
-    path = Config.from_env().DB_PATH
-    print(f"{path}: schema version {asyncio.run(run(path))}")
+    config = Config.from_env()
+    secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
+    print(f"{config.DB_PATH}: schema version {asyncio.run(run(config.DB_PATH, secret))}")
     return 0
 
 

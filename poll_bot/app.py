@@ -20,7 +20,7 @@ from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from .config import Config
 from .signing import ExportLinks, server_secret
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, retention
+from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, polls, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -61,8 +61,9 @@ def _services(config: Config, metrics: Metrics):
         # Closed in reverse order, also when startup fails or a signal cancels it: an open
         # database keeps aiosqlite's thread, and with it the process, alive.
         async with AsyncExitStack() as closing:
-            app[LINKS] = export_links(config)
-            store = await Store.open(config.DB_PATH, config.DATABASE_URL)
+            secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
+            app[LINKS] = ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
+            store = await Store.open(config.DB_PATH, config.DATABASE_URL, secret)
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
@@ -175,11 +176,6 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "pending_outbound": pending})
 
 
-def export_links(config: Config) -> ExportLinks:
-    secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
-    return ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
-
-
 async def _export(request: web.Request) -> web.Response:
     """A poll's results as CSV, for a genuine link that has not expired; otherwise nothing (404)."""
     poll_id = request.app[LINKS].poll_of(request.match_info["token"])
@@ -217,7 +213,8 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
 
 
 class Timers:
-    """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
+    """Polls' closing times, due dates, reminders and retention: checked every TIMER_SECONDS,
+    and once at startup."""
 
     def __init__(self, store: Store, config: Config):
         self._store = store
@@ -226,6 +223,8 @@ class Timers:
     async def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
+        while await self._store.run(polls.close_due, now):
+            pass  # a batch per transaction
         await self._store.run(approvals.tick, now, reminder_after)
         if self._config.RETENTION_DAYS:
             before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from .. import payloads
 from ..cards import MAX_REFRESH_USERS, clip
 from ..domain import approvals as rules
+from ..domain import times
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
 
@@ -54,11 +54,7 @@ def when(iso: str | None) -> str:
 
 def when_in(iso: str, zone: str) -> str:
     """'21 Nov, 11:02 CET': a stored UTC time for a text message, in the reader's IANA time zone."""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d %b, %H:%M %Z").lstrip("0")
+    return datetime.fromisoformat(iso).astimezone(times.zone(zone)).strftime("%d %b, %H:%M %Z").lstrip("0")
 
 
 @dataclass(frozen=True)

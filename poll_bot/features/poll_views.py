@@ -8,6 +8,7 @@ from .. import payloads
 from ..cards import clip
 from ..domain import polls as rules
 from ..store.models import Poll, PollResults
+from .approval_views import when
 
 
 # Result bars are text: image bars ran past the card's padding in Teams' renderer. Twenty
@@ -50,14 +51,18 @@ class PollView:
     creator_controls: bool  # Close/Reopen and Delete: only in the creator's own view
     refresh_payload: dict[str, Any]
     refresh_user_ids: tuple[str, ...]
-    who_voted: bool  # a collapsed "Who voted" (every poll is named for now)
+    who_voted: bool  # a collapsed "Who voted": never on an anonymous poll
+    show_tallies: bool  # counts, percentages and bars (a hidden poll's: once closed, or to its creator)
     question: str
     creator_name: str
     kind_line: str
     is_open: bool
     options: tuple[OptionView, ...]
     summary_line: str
+    closing_line: str  # when it closes, in each reader's own time zone ('' without a closing time)
     status_line: str
+    can_add_option: bool  # "Add an option": its creator, or anyone on a poll that allows it
+    add_option_payload: dict[str, Any]
     manage_title: str
     manage_payload: dict[str, Any]
     delete_payload: dict[str, Any]
@@ -66,6 +71,7 @@ class PollView:
     options_text: str  # the options one per line, as the "Edit poll" card shows them
     edit_hint: str
     max_question: int = rules.MAX_QUESTION
+    max_option: int = rules.MAX_OPTION
 
 
 def _plural(n: int, word: str) -> str:
@@ -83,6 +89,8 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
     mine = viewer.choices if viewer else frozenset()
+    is_creator = viewer is not None and viewer.is_creator
+    show_tallies = not (poll.hidden and poll.is_open) or is_creator
     options = tuple(
         OptionView(
             label=o.label,
@@ -102,17 +110,22 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     return PollView(
         notice=viewer.notice if viewer else "",
         personal=viewer is not None,
-        creator_controls=viewer is not None and viewer.is_creator,
+        creator_controls=is_creator,
         refresh_payload=payloads.make("poll.refresh", poll=poll.id),
         refresh_user_ids=refresh_user_ids,
-        who_voted=any(option.voters_text for option in options),
+        who_voted=show_tallies and not poll.anonymous and any(option.voters_text for option in options),
+        show_tallies=show_tallies,
         question=poll.question,
         creator_name=poll.creator_name,
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
-        summary_line=_summary(poll, result, leaders),
+        summary_line=_summary(poll, result, leaders) if show_tallies else _hidden_summary(result),
+        closing_line=f"⏰ Closes {when(poll.closes_at)}" if poll.is_open and poll.closes_at else "",
         status_line=_status(poll),
+        can_add_option=(poll.is_open and len(poll.options) < rules.MAX_OPTIONS
+                        and (poll.anyone_adds or is_creator)),
+        add_option_payload=payloads.make("poll.add_option", poll=poll.id),
         manage_title="Close poll" if poll.is_open else "Reopen poll",
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
@@ -141,14 +154,25 @@ def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
 
 def _kind_line(poll: Poll) -> str:
     if not poll.is_open:
-        return "📊 POLL · CLOSED"
-    return "📊 POLL · " + ("CHOOSE ANY" if poll.multiple_choice else "CHOOSE ONE")
+        kind = "CLOSED"
+    elif poll.multiple_choice:
+        kind = f"CHOOSE UP TO {poll.max_choices}" if poll.max_choices else "CHOOSE ANY"
+    else:
+        kind = "CHOOSE ONE"
+    badges = ("ANONYMOUS",) * poll.anonymous + ("RESULTS HIDDEN",) * (poll.hidden and poll.is_open)
+    return " · ".join(("📊 POLL", kind, *badges))
+
+
+def _hidden_summary(result: rules.Tally) -> str:
+    voted = f"{_people(result.voters)} voted" if result.voters else "No votes yet"
+    return f"{voted} · results show when the poll closes"
 
 
 def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
     of_voters = " · percentages are of voters" if poll.multiple_choice else ""
     if poll.is_open:
-        return f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet."
+        only_you = " · only you see the results until the poll closes" if poll.hidden else ""
+        return (f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet.") + only_you
     if not result.voters:
         return "Final result: no votes were cast."
     top = leaders[0].votes
@@ -161,13 +185,26 @@ def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult])
 
 
 def _status(poll: Poll) -> str:
+    anonymous = " Votes are anonymous: nobody, the creator included, can see who voted for what." * poll.anonymous
     if poll.closed_reason == "channel_deleted":
         return "Closed because its channel was deleted. It reopens if the channel is restored."
     if not poll.is_open:
-        return "This poll is closed. Its creator can reopen it."
-    if poll.multiple_choice:
-        return "Tap options to add or remove your votes. Only the creator can close the poll."
-    return "Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll."
+        closed = "It closed at its closing time." if poll.closed_reason == "deadline" else "This poll is closed."
+        return f"{closed} Its creator can reopen it.{anonymous}"
+    if poll.max_choices:
+        how = f"Tap up to {poll.max_choices} options; tap one again to take it back."
+    elif poll.multiple_choice:
+        how = "Tap options to add or remove your votes."
+    else:
+        how = "Tap an option to vote; tap it again to take your vote back."
+    return f"{how} Only the creator can close the poll.{anonymous}"
+
+
+def result_message(poll: Poll, results: PollResults) -> str:
+    """What the bot says in the poll's thread when it closes."""
+    result = rules.tally(poll.options, results.counts, results.voters)
+    summary = _summary(poll, result, [o for o in result.options if o.leading])
+    return f"📊 The poll “{poll.question}” is closed. {summary}"
 
 
 @dataclass(frozen=True)
@@ -177,6 +214,12 @@ class PollFormView:
     question: str
     options: str
     choice_mode: str
+    max_choices: str
+    anonymous: str  # the toggles: "true" or "false"
+    hidden: str
+    add_options: str
+    closes_date: str
+    closes_time: str
     error: str
     submit_payload: dict[str, Any]
     max_question: int = rules.MAX_QUESTION
@@ -185,12 +228,20 @@ class PollFormView:
 
 
 def poll_form_view(card_id: int, state: dict[str, Any], notice: str = "") -> PollFormView:
+    """The form, empty or with what its owner typed (and the problem with it); or, once the poll is
+    posted, the confirmation."""
     return PollFormView(
         notice=notice,
         posted=state.get("status") == "posted",
         question=state.get("question", ""),
         options=state.get("options", ""),
         choice_mode=state.get("choice_mode", "single"),
+        max_choices=state.get("max_choices", ""),
+        anonymous=state.get("anonymous", "false"),
+        hidden=state.get("hidden", "false"),
+        add_options=state.get("add_options", "false"),
+        closes_date=state.get("closes_date", ""),
+        closes_time=state.get("closes_time", ""),
         error=state.get("error", ""),
         submit_payload=payloads.make("poll.create", card=card_id),
     )

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from ..signing import Pseudonyms
 from .activities import ActivityLog
 from .approvals import ApprovalStore
 from .cards import CardStore
@@ -44,17 +45,20 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, secret: bytes):
         self._db = db
+        self._pseudonyms = Pseudonyms(secret)
         # Conversations as last written, so an unchanged one costs no write per turn.
         self._known: dict[str, Conversation] = {}
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
         self._on_commit: Callable[[Changes], None] = lambda changes: None
 
     @classmethod
-    async def open(cls, path: str, url: str = "") -> "Store":
-        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`."""
-        return cls(await open_database(path, url))
+    async def open(cls, path: str, url: str, secret: bytes) -> "Store":
+        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`.
+        `secret` (POLL_BOT_SECRET) keys the hashes kept instead of people's ids where those must
+        not be kept (anonymous votes, recent presses)."""
+        return cls(await open_database(path, url), secret)
 
     @property
     def name(self) -> str:
@@ -89,10 +93,10 @@ class Store:
         def unit(conn) -> T:
             uow = UnitOfWork(
                 conversations=ConversationStore(conn, self._known),
-                polls=PollStore(conn, changes),
+                polls=PollStore(conn, changes, self._pseudonyms),
                 cards=CardStore(conn),
                 outbox=OutboxStore(conn, touched),
-                activities=ActivityLog(conn),
+                activities=ActivityLog(conn, self._pseudonyms),
                 approvals=ApprovalStore(conn, changes),
                 people=PeopleStore(conn),
                 messages=MessageStore(conn),

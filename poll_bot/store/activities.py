@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..signing import Pseudonyms
 from .db import fetch_one, placeholders, utc_now
 
 
@@ -9,8 +10,9 @@ class ActivityLog:
     """Remembers handled activities and recent button presses, so neither a
     redelivery nor a double click changes anything twice."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, pseudonyms: Pseudonyms):
         self._conn = conn
+        self._pseudonyms = pseudonyms
 
     def first_time(self, key: str, conversation_id: str) -> bool:
         cur = self._conn.execute(
@@ -22,14 +24,15 @@ class ActivityLog:
 
     def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
         """False when the user pressed the same button less than `window` seconds ago.
-        Read, then write: the caller holds the user's lock (`Turn._once`)."""
-        row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
-                        (user_id, press))
+        Read, then write: the caller holds the user's lock (`Turn._once`). Kept under a keyed
+        hash of the two: a vote's button names its option, which must not be kept with the voter."""
+        key = self._pseudonyms.press(user_id, press)
+        row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))
         self._conn.execute(
-            """INSERT INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)
-               ON CONFLICT (user_id, press) DO UPDATE SET
+            """INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)
+               ON CONFLICT (press_key) DO UPDATE SET
                    pressed_at = excluded.pressed_at, conversation_id = excluded.conversation_id""",
-            (user_id, press, now, conversation_id),
+            (key, now, conversation_id),
         )
         return row is None or now - row["pressed_at"] >= window
 
