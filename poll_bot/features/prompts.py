@@ -29,8 +29,21 @@ COMMANDS = (
     ("my open polls", "your open polls, in every chat"),
     ("pending approvals", "requests waiting for you, and yours still open"),
 )
+# Issue 11's flags, right after `poll` and before the question.
+POLL_FLAGS = (
+    ("--multi", "any number of choices"),
+    ("--max=N", "up to N choices (--max=1 is one choice, the default)"),
+    ("--anonymous", "nobody, you included, can see who voted for what"),
+    ("--hidden", "results hidden until the poll closes (you see them in your own view)"),
+    ("--closes=2h", "closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
+                    "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't)"),
+    ("--add-options", "anyone may add options (you always may)"),
+)
+FLAGS_INTRO = "Poll options go right after poll, before the question:"
+FLAGS_EXAMPLE = "Example: poll --anonymous --closes=2h Lunch on Friday? | Pizza | Sushi"
 TRY = "\n".join(f"• {c} — {what}" for c, what in COMMANDS)
-HELP = "I run live polls and approvals. Try:\n" + TRY
+HELP = "\n".join(["I run live polls and approvals. Try:", TRY, FLAGS_INTRO,
+                  *(f"• {flag} — {what}" for flag, what in POLL_FLAGS), FLAGS_EXAMPLE])
 WELCOME = "Hi, I'm Poll Bot: live polls and approvals, right here in Teams. Tap below to start, or try:\n" + TRY
 NOT_UNDERSTOOD = "I didn't catch that. Pick one below, or type help to see everything I can do."
 LISTED = 10
@@ -154,7 +167,9 @@ def place(conversation: Conversation | None) -> str:
 
 
 def render_help_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
-    return render_card("help", commands=[{"command": c, "what": what} for c, what in COMMANDS])
+    return render_card("help", commands=[{"command": c, "what": what} for c, what in COMMANDS],
+                       flags=[{"command": f, "what": what} for f, what in POLL_FLAGS],
+                       flags_intro=FLAGS_INTRO, flags_example=FLAGS_EXAMPLE)
 
 
 CARD_RENDERERS = {"help": render_help_card}
