@@ -3,11 +3,12 @@
 On loopback it starts the bot (fresh database), a fake Bot Connector that
 enforces Teams' per-thread limits (429 + Retry-After), and a closed-loop load
 generator: one poll in one channel, then N distinct users vote at C concurrent
-clients. Each round votes twice, on fresh bots: by Action.Submit (messages) and
-by Action.Execute (`adaptiveCard/action` invokes, each answered with the
-voter's own card). The same load then goes to a do-nothing bot on the stock
-CloudAdapter and to a bare aiohttp JSON handler. Each target runs --rounds
-times, interleaved; figures are medians.
+clients. Each round votes four times, on fresh bots: by Action.Submit (messages)
+and by Action.Execute (`adaptiveCard/action` invokes, each answered with the
+voter's own card), each on a named poll and on an anonymous one (`poll
+--anonymous`, its votes kept under keyed hashes). The same load then goes to a
+do-nothing bot on the stock CloudAdapter and to a bare aiohttp JSON handler.
+Each target runs --rounds times, interleaved; figures are medians.
 
 Exit status 1 when a vote is lost, the final card is wrong or an invoke is not
 answered with the voter's card (never on timing).
@@ -46,6 +47,7 @@ VOTERS = re.compile(r"^(\d+) (?:person|people) voted$")
 @dataclass
 class BotRound:
     path: str  # "submit" or "invoke"
+    poll: str  # "named" or "anonymous"
     votes_per_s: float
     p50_ms: float
     p99_ms: float
@@ -110,8 +112,9 @@ def voters_on(card: dict) -> int | None:
     return None
 
 
-async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector) -> tuple[str, dict]:
-    text = "poll Where do we eat after the release? | " + " | ".join(OPTIONS)
+async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector, poll: str) -> tuple[str, dict]:
+    flags = "--anonymous " if poll == "anonymous" else ""
+    text = f"poll {flags}Where do we eat after the release? | " + " | ".join(OPTIONS)
     activity = teams.message(chat, teams.MEGAN, text, connector.url)
     async with aiohttp.ClientSession() as session:
         await session.post(f"http://127.0.0.1:{port}/api/messages", json=activity)
@@ -126,7 +129,7 @@ async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector) -> tu
     return card_id, buttons
 
 
-async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> BotRound:
+async def bot_round(votes: int, concurrency: int, workdir: Path, path: str, poll: str) -> BotRound:
     connector = FakeConnector(limits=TeamsLimits())
     await connector.start()
     port, db = free_port(), workdir / f"bench-{time.monotonic_ns()}.sqlite3"
@@ -135,7 +138,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> B
                  "LOG_LEVEL": "WARNING"})
     try:
         chat = teams.channel_thread()
-        card_id, buttons = await post_poll(port, chat, connector)
+        card_id, buttons = await post_poll(port, chat, connector, poll)
         bodies = vote_bodies(chat, card_id, buttons, connector.url, votes, path)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
         last_ack = max(r.finished for r in results)
@@ -150,7 +153,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> B
     latencies = [r.latency * 1000 for r in results]
     span = last_ack - min(r.started for r in results)
     round_ = BotRound(
-        path=path, votes_per_s=acknowledged / span, p50_ms=loadgen.percentile(latencies, 0.5),
+        path=path, poll=poll, votes_per_s=acknowledged / span, p50_ms=loadgen.percentile(latencies, 0.5),
         p99_ms=loadgen.percentile(latencies, 0.99), acknowledged=acknowledged, in_database=in_database,
         on_card=on_card, puts=len([c for c in connector.calls if c.method == "PUT"]),
         throttled=connector.limits.throttled, final_card_after_s=final_after,
@@ -213,7 +216,8 @@ async def main() -> int:
                 floor.append(await baseline_round("floor", args.votes, args.concurrency,
                                                   str(Path(tmp) / f"floor-{round_}.sqlite3")))
             for path in ("submit", "invoke"):
-                bot_rounds.append(await bot_round(args.votes, args.concurrency, Path(tmp), path))
+                for poll in ("named", "anonymous"):
+                    bot_rounds.append(await bot_round(args.votes, args.concurrency, Path(tmp), path, poll))
 
     report = summarize(args, bot_rounds, stock, bare, floor)
     print(render(report))
@@ -229,8 +233,8 @@ def _median(values):
 
 
 def summarize(args, bot_rounds: list[BotRound], stock, bare, floor) -> dict:
-    def medians(path: str) -> dict:
-        rounds = [r for r in bot_rounds if r.path == path]
+    def medians(path: str, poll: str = "named") -> dict:
+        rounds = [r for r in bot_rounds if r.path == path and r.poll == poll]
         return {name: _median([getattr(r, name) for r in rounds]) for name in
                 ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s")}
 
@@ -238,11 +242,17 @@ def summarize(args, bot_rounds: list[BotRound], stock, bare, floor) -> dict:
         "votes": args.votes, "concurrency": args.concurrency, "rounds": args.rounds,
         "bot": medians("submit"),
         "bot_invoke": medians("invoke"),
+        "bot_anonymous": medians("submit", "anonymous"),
+        "bot_invoke_anonymous": medians("invoke", "anonymous"),
         "per_round": [r.__dict__ for r in bot_rounds],
         "problems": [p for r in bot_rounds for p in r.problems],
         "lost_votes": max(max(r.acknowledged - r.in_database, r.acknowledged - r.on_card) for r in bot_rounds),
     }
     report["ratio_invoke_vs_submit"] = report["bot_invoke"]["votes_per_s"] / report["bot"]["votes_per_s"]
+    # Target (issue 11): an anonymous poll's votes/s within 10% of a named poll's, in the same run.
+    report["ratio_anonymous_vs_named"] = report["bot_anonymous"]["votes_per_s"] / report["bot"]["votes_per_s"]
+    report["ratio_anonymous_vs_named_invoke"] = (report["bot_invoke_anonymous"]["votes_per_s"]
+                                                 / report["bot_invoke"]["votes_per_s"])
     if stock:
         report["stock_cloudadapter"] = {"requests_per_s": _median([s[0] for s in stock]),
                                         "p50_ms": _median([s[1] for s in stock]), "p99_ms": _median([s[2] for s in stock])}
@@ -263,7 +273,9 @@ def render(report: dict) -> str:
         f"medians of {report['rounds']} round(s)",
     ]
     for title, bot in (("Action.Submit (messages)", report["bot"]),
-                       ("Action.Execute (invokes, answered with the voter's card)", report["bot_invoke"])):
+                       ("Action.Submit, anonymous poll", report["bot_anonymous"]),
+                       ("Action.Execute (invokes, answered with the voter's card)", report["bot_invoke"]),
+                       ("Action.Execute, anonymous poll", report["bot_invoke_anonymous"])):
         final = bot["final_card_after_s"]
         lines += [
             f" {title}",
@@ -275,6 +287,8 @@ def render(report: dict) -> str:
         ]
     lines += [
         f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's",
+        f"  anonymous poll votes/s are {report['ratio_anonymous_vs_named']:.2f}x a named poll's (Submit), "
+        f"{report['ratio_anonymous_vs_named_invoke']:.2f}x (Execute)",
         f"  votes lost              {report['lost_votes']} (acknowledged vs database vs card)",
     ]
     if "ratio_vs_stock" in report:

@@ -233,11 +233,20 @@ class Timers:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._config.TIMER_SECONDS)
             try:
+                await asyncio.sleep(await self.pause(datetime.now(timezone.utc)))
                 await self.tick()
             except Exception:
                 log.exception("timer tick failed; will try again")
+                await asyncio.sleep(self._config.TIMER_SECONDS)
+
+    async def pause(self, now: datetime) -> float:
+        """Seconds until the next tick: TIMER_SECONDS, or less when a poll closes sooner, so that it
+        closes on time (a second after at most)."""
+        closing = await self._store.run(lambda uow: uow.polls.next_closing())
+        if closing is None:
+            return self._config.TIMER_SECONDS
+        return min(self._config.TIMER_SECONDS, max((datetime.fromisoformat(closing) - now).total_seconds(), 1.0))
 
 
 TIMERS = web.AppKey("timers", Timers)

@@ -168,6 +168,9 @@ async def test_closes_after_a_duration_shows_the_time_and_the_timer_closes_it_on
         "each reader sees it in their own time zone"
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Tacos"])
     timers = bot.server.app[TIMERS]
+    # The timer wakes when the poll closes if that comes before its next regular tick (30 s).
+    assert await timers.pause(stored(closes_at) - timedelta(hours=1)) == 30
+    assert await timers.pause(stored(closes_at) - timedelta(seconds=12.5)) == 12.5
 
     await timers.tick(stored(closes_at) - timedelta(seconds=1))
     assert bot.rows("SELECT status FROM polls") == [("open",)]
@@ -176,6 +179,7 @@ async def test_closes_after_a_duration_shows_the_time_and_the_timer_closes_it_on
     await bot.settle()
 
     assert bot.rows("SELECT status, closed_reason FROM polls") == [("closed", "deadline")]
+    assert await timers.pause(stored(closes_at)) == 30, "no poll left to close"
     card = shared(bot, chat, card_id)
     assert cards.buttons(card) == {} and "Tacos won with 1 of 1 vote" in cards.texts(card)
     assert "It closed at its closing time. Its creator can reopen it." in cards.texts(card)

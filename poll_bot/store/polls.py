@@ -164,6 +164,12 @@ class PollStore:
     def set_deadline(self, poll_id: int, closes_at: str | None) -> None:
         self._conn.execute("UPDATE polls SET closes_at = ? WHERE id = ?", (closes_at, poll_id))
 
+    def next_closing(self) -> str | None:
+        """The soonest closing time of an open poll (a withdrawn one's waits until it is restored)."""
+        (closing,) = fetch_one(self._conn, """SELECT MIN(closes_at) FROM polls
+                                              WHERE status = 'open' AND closes_at IS NOT NULL AND withdrawn = 0""")
+        return closing
+
     def due(self, now: str, limit: int) -> list[int]:
         """Open polls whose closing time has come (a withdrawn one waits until it is restored)."""
         rows = self._conn.execute(
