@@ -196,9 +196,9 @@ def _close(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     poll = _creators_poll(uow, turn, poll_id, "close it")
     if poll is None:
         return
+    _refresh_poll_cards(uow, poll.id)
     if uow.polls.close(poll.id):
         _announce_result(uow, poll.id)
-    _refresh_poll_cards(uow, poll.id)
 
 
 def _reopen(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
@@ -228,8 +228,8 @@ def close_due(uow: UnitOfWork, now: datetime) -> bool:
     due = uow.polls.due(stored(now), CLOSING_BATCH)
     for poll_id in due:
         if uow.polls.close(poll_id, reason="deadline"):
-            _announce_result(uow, poll_id)
             _refresh_poll_cards(uow, poll_id)
+            _announce_result(uow, poll_id)
     return len(due) == CLOSING_BATCH
 
 
