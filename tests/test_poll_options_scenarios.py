@@ -15,6 +15,7 @@ from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
 LUNCH = "Lunch on Friday? | Pizza | Sushi | Tacos"
+CLOSED = "📊 The poll “Lunch on Friday?” is closed. "  # the result message starts so
 SEED_ZONE = "America/Los_Angeles"  # the clientInfo time zone of the message seed
 
 
@@ -130,8 +131,9 @@ async def test_hidden_shows_the_tallies_to_the_creator_alone_until_the_poll_clos
 
     await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Close poll"))
     closed = shared(bot, chat, card_id)
-    assert cards.option_counts(closed)["Sushi"] == "2 votes · 67%" and "Sushi won with 2 of 3 votes" in cards.texts(closed)
-    assert bot.connector.texts(chat.id) == ["📊 The poll “Lunch on Friday?” is closed. Sushi won with 2 of 3 votes"]
+    assert cards.option_counts(closed)["Sushi"] == "2 votes · 67%"
+    assert "Sushi won with 2 of 3 votes" in cards.texts(closed)
+    assert bot.connector.texts(chat.id) == [CLOSED + "Sushi won with 2 of 3 votes"]
 
 
 async def test_closes_after_a_duration_shows_the_time_and_the_timer_closes_it_once(bot):
@@ -142,7 +144,8 @@ async def test_closes_after_a_duration_shows_the_time_and_the_timer_closes_it_on
     (closes_at,), = bot.rows("SELECT closes_at FROM polls")
     assert before + timedelta(hours=2) <= stored(closes_at) <= after + timedelta(hours=2)
     stamp = stored(closes_at).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert f"⏰ Closes {{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}" in cards.texts(shared(bot, chat, card_id)), \
+    closing = f"⏰ Closes {{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+    assert closing in cards.texts(shared(bot, chat, card_id)), \
         "each reader sees it in their own time zone"
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Tacos"])
     timers = bot.server.app[TIMERS]
@@ -161,7 +164,7 @@ async def test_closes_after_a_duration_shows_the_time_and_the_timer_closes_it_on
     card = shared(bot, chat, card_id)
     assert cards.buttons(card) == {} and "Tacos won with 1 of 1 vote" in cards.texts(card)
     assert "It closed at its closing time. Its creator can reopen it." in cards.texts(card)
-    assert bot.connector.texts(chat.id) == ["📊 The poll “Lunch on Friday?” is closed. Tacos won with 1 of 1 vote"], \
+    assert bot.connector.texts(chat.id) == [CLOSED + "Tacos won with 1 of 1 vote"], \
         "said once, in the poll's thread"
 
 
@@ -180,7 +183,8 @@ async def test_without_clientinfo_the_zone_comes_from_local_timezone_or_the_loca
     chat = teams.group_chat()
     local = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=17, minute=30, second=0, microsecond=0)
     for fields, zone in (({"localTimezone": "Asia/Kolkata"}, ZoneInfo("Asia/Kolkata")),
-                         ({"localTimestamp": "2026-11-21T18:40:07.437+05:45"}, timezone(timedelta(hours=5, minutes=45))),
+                         ({"localTimestamp": "2026-11-21T18:40:07.437+05:45"},
+                          timezone(timedelta(hours=5, minutes=45))),
                          ({}, timezone.utc)):
         activity = teams.message(chat, MEGAN, f"poll --closes={local:%Y-%m-%dT%H:%M} {LUNCH}", bot.connector.url)
         activity["entities"] = [e for e in activity["entities"] if e["type"] != "clientInfo"]
@@ -285,8 +289,7 @@ async def test_a_closing_time_missed_while_the_bot_was_down_closes_the_poll_at_s
     await again.settle()
 
     assert again.rows("SELECT status, closed_reason FROM polls") == [("closed", "deadline")]
-    assert again.connector.texts(chat.id) == [
-        "📊 The poll “Lunch on Friday?” is closed. Tie: Pizza and Sushi, with 1 vote each"]
+    assert again.connector.texts(chat.id) == [CLOSED + "Tie: Pizza and Sushi, with 1 vote each"]
     assert cards.buttons(shared(again, chat, card_id)) == {}
 
 
@@ -304,7 +307,7 @@ async def test_two_timers_at_once_close_a_poll_once(make_bot):
     await second.settle()
 
     assert first.rows("SELECT status FROM polls") == [("closed",)]
-    assert first.connector.texts(chat.id) == ["📊 The poll “Lunch on Friday?” is closed. Final result: no votes were cast."]
+    assert first.connector.texts(chat.id) == [CLOSED + "Final result: no votes were cast."]
 
 
 async def test_the_creators_close_says_the_result_and_a_reopen_after_the_closing_time_stays_open(bot):
@@ -312,7 +315,7 @@ async def test_the_creators_close_says_the_result_and_a_reopen_after_the_closing
     card_id = await post_poll(bot, chat, f"poll --closes=10m {LUNCH}")
     await bot.press(chat, ALEX, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Pizza"])
     await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Close poll"))
-    assert bot.connector.texts(chat.id) == ["📊 The poll “Lunch on Friday?” is closed. Pizza won with 1 of 1 vote"]
+    assert bot.connector.texts(chat.id) == [CLOSED + "Pizza won with 1 of 1 vote"]
     (closes_at,), = bot.rows("SELECT closes_at FROM polls")
 
     await bot.server.app[TIMERS].tick(stored(closes_at) + timedelta(minutes=1))  # closed already: nothing said

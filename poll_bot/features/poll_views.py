@@ -159,20 +159,22 @@ def _kind_line(poll: Poll) -> str:
         kind = f"CHOOSE UP TO {poll.max_choices}" if poll.max_choices else "CHOOSE ANY"
     else:
         kind = "CHOOSE ONE"
-    badges = ("ANONYMOUS",) * poll.anonymous + ("RESULTS HIDDEN",) * (poll.hidden and poll.is_open)
+    hidden = poll.hidden and poll.is_open
+    badges = [badge for badge, shown in (("ANONYMOUS", poll.anonymous), ("RESULTS HIDDEN", hidden)) if shown]
     return " · ".join(("📊 POLL", kind, *badges))
 
 
-def _hidden_summary(result: rules.Tally) -> str:
+def _hidden_summary(result: rules.Tally, note: str = "results show when the poll closes") -> str:
     voted = f"{_people(result.voters)} voted" if result.voters else "No votes yet"
-    return f"{voted} · results show when the poll closes"
+    return f"{voted} · {note}"
 
 
 def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
     of_voters = " · percentages are of voters" if poll.multiple_choice else ""
+    if poll.is_open and poll.hidden:  # tallies shown: the creator's own view
+        return _hidden_summary(result, "only you see the results until the poll closes")
     if poll.is_open:
-        only_you = " · only you see the results until the poll closes" if poll.hidden else ""
-        return (f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet.") + only_you
+        return f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet."
     if not result.voters:
         return "Final result: no votes were cast."
     top = leaders[0].votes
@@ -185,7 +187,8 @@ def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult])
 
 
 def _status(poll: Poll) -> str:
-    anonymous = " Votes are anonymous: nobody, the creator included, can see who voted for what." * poll.anonymous
+    anonymous = " Votes are anonymous: nobody, the creator included, can see who voted for what."
+    anonymous = anonymous if poll.anonymous else ""
     if poll.closed_reason == "channel_deleted":
         return "Closed because its channel was deleted. It reopens if the channel is restored."
     if not poll.is_open:
