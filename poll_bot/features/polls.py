@@ -367,7 +367,7 @@ def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
         notice=viewer.notice,
     )
     results = uow.polls.results(poll.id, poll.multiple_choice)
-    voters = uow.polls.first_voters(poll.id, WHO_VOTED_PER_OPTION)
+    voters = uow.polls.first_voters(poll.id, [o.position for o in poll.options], WHO_VOTED_PER_OPTION)
     view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
     return render_card("poll", poll=view)
 
