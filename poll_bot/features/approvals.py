@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .. import i18n
 from ..cards import Viewer, render_card
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, ApprovalInputError, Person
@@ -123,7 +124,7 @@ def _create(uow: UnitOfWork, turn: Turn, draft: rules.Draft, due_at: str | None)
     requester = Person(turn.user.id, turn.user.name)
     approval_id = uow.approvals.create(turn.conversation.id, requester, draft, due_at)
     uow.approvals.log(approval_id, requester, "created")
-    card_id = uow.cards.create(turn.conversation.id, "approval", subject_id=approval_id)
+    card_id = uow.cards.create(turn.conversation.id, "approval", i18n.current(), subject_id=approval_id)
     uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # for the Reassign picker
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     approval = uow.approvals.get(approval_id)
@@ -256,11 +257,22 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
         return
     if uow.cards.in_conversation("approval", approval.id, chat_id) is not None:
         return
-    card_id = uow.cards.create(chat_id, "approval", subject_id=approval.id)
-    uow.approvals.add_copy(card_id, approval.id, then["user_id"])
-    uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
-    prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
-    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
+    with i18n.using(language_for(uow, chat_id, approval)):
+        card_id = uow.cards.create(chat_id, "approval", i18n.current(), subject_id=approval.id)
+        uow.approvals.add_copy(card_id, approval.id, then["user_id"])
+        uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
+        prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
+        uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
+
+
+def language_for(uow: UnitOfWork, chat_id: str, approval: Approval) -> str:
+    """What is sent to someone's 1:1 chat about a request is in their language (that chat's), or
+    while the bot doesn't know it yet, in the request's (its requester's)."""
+    chat = uow.conversations.get(chat_id)
+    if chat is not None and chat.locale:
+        return chat.locale
+    home = uow.cards.in_conversation("approval", approval.id, approval.conversation_id)
+    return home.locale if home else i18n.current()
 
 
 def replies_for(approval: Approval) -> list[str]:

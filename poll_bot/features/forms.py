@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Callable
 
+from .. import i18n
 from ..domain import InputError
 from ..store import UnitOfWork
 from ..store.models import Card
@@ -12,7 +13,7 @@ from ..turn import Turn
 
 def open_form(uow: UnitOfWork, turn: Turn, kind: str) -> None:
     """Post an empty creation form of this kind, owned by the sender."""
-    card_id = uow.cards.create(turn.conversation.id, kind, owner_id=turn.user.id)
+    card_id = uow.cards.create(turn.conversation.id, kind, i18n.current(), owner_id=turn.user.id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
 
 

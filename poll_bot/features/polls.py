@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import i18n
 from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
 from ..payloads import PollEdit, PollFormSubmit, PollRef, PollVote
@@ -63,7 +64,7 @@ def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft, command_mess
         turn.conversation.id, turn.user.id, turn.user.name, draft.question, list(draft.options),
         draft.multiple_choice, command_message_id,
     )
-    card_id = uow.cards.create(turn.conversation.id, "poll", subject_id=poll_id)
+    card_id = uow.cards.create(turn.conversation.id, "poll", i18n.current(), subject_id=poll_id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     if turn.conversation.conversation_type == "personal":
         _offer_options(uow, uow.polls.get(poll_id), card_id)
@@ -262,7 +263,7 @@ def remove_messages(uow: UnitOfWork, cards: list[Card]) -> None:
         if card.activity_id:
             # If Teams won't delete it, the card is replaced by what the tombstone says.
             uow.outbox.enqueue(card.conversation_id, "delete_message", body={
-                "activity_id": card.activity_id, "tombstone": TOMBSTONES.get(card.kind)})
+                "activity_id": card.activity_id, "tombstone": TOMBSTONES.get(card.kind), "locale": card.locale})
             uow.cards.set_activity_id(card.id, None)
     for sent in uow.messages.sent_with_cards([c.id for c in cards]):
         uow.outbox.enqueue(sent.conversation_id, "delete_message", body={"activity_id": sent.activity_id})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import i18n
 from ..cards import Viewer, render_card
 from ..domain.approvals import Approval
 from ..router import Router
@@ -63,7 +64,7 @@ def _send_with_menu(uow: UnitOfWork, chat_id: str, text: str) -> None:
 
 
 def post_help_card(uow: UnitOfWork, conversation_id: str) -> None:
-    card_id = uow.cards.create(conversation_id, "help")
+    card_id = uow.cards.create(conversation_id, "help", i18n.current())
     uow.outbox.enqueue(conversation_id, "send_card", card_id=card_id)
 
 
