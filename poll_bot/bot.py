@@ -81,12 +81,12 @@ class PollBot(TeamsActivityHandler):
             value = payloads.card_action(activity.value)
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
-            return personal.bad_request(f"{UNKNOWN_BUTTON} ({error})")
+            return personal.bad_request(f"{i18n._(UNKNOWN_BUTTON)} ({error})")
         # The answer is made in the press's own transaction (one round trip, from the state it left).
         turn = dataclasses.replace(self._turn(activity), answer_with=self._answer)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
-            return personal.bad_request(UNKNOWN_BUTTON)
+            return personal.bad_request(i18n._(UNKNOWN_BUTTON))
         if "body" in turn.answer:
             return turn.answer["body"]
         # A handler that reads without `run_once` (a refresh): answered in a transaction of its own.

@@ -20,6 +20,7 @@ import io
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +28,7 @@ from typing import Any, Iterator
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
@@ -96,6 +98,11 @@ def using(tag: str | None) -> Iterator[Language]:
         _current.reset(token)
 
 
+def N_(message: str) -> str:
+    """Marks a text for the catalog where it is defined; `_()` translates it where it is shown."""
+    return message
+
+
 def _(message: str, **variables: Any) -> str:
     return _current.get().translations.gettext(message) % variables
 
@@ -113,6 +120,14 @@ def number(value: int) -> str:
 def percent(value: int) -> str:
     """42 (a whole percentage) as "42%" or "42 %"."""
     return _format_percent(value, _current.get().locale)
+
+
+def date_time(moment: datetime) -> str:
+    """A time in a text message, in its own time zone: "Nov 21, 11:02 AM CET", "21. Nov., 11:02 CET".
+    (Cards leave dates to Adaptive Cards' DATE() and TIME(), in each reader's zone and locale.)"""
+    locale = _current.get().locale
+    return f"{format_skeleton('MMMd', moment, locale=locale)}, {format_time(moment, 'short', locale=locale)} " \
+           f"{moment.strftime('%Z')}"
 
 
 # Cards show the same small numbers again and again, and Babel takes microseconds for each.

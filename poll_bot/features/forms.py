@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from .. import i18n
 from ..domain import InputError
+from ..i18n import _
 from ..store import UnitOfWork
 from ..store.models import Card
 from ..turn import Turn
@@ -20,11 +21,12 @@ def open_form(uow: UnitOfWork, turn: Turn, kind: str) -> None:
 def form_problem(turn: Turn, card: Card | None, kind: str, command: str) -> str | None:
     """Why this press on a creation form must change nothing, or None."""
     if card is None or card.kind != kind or not turn.same_thread(card.conversation_id):
-        return f"That form isn't one I recognise, so nothing was sent. Type `{command}` for a new form."
+        return _("That form isn't one I recognise, so nothing was sent. Type `%(command)s` for a new form.",
+                 command=command)
     if card.state.get("status") == "posted":
-        return f"That form was already used. Type `{command}` for a new form."
+        return _("That form was already used. Type `%(command)s` for a new form.", command=command)
     if card.owner_id != turn.user.id:
-        return f"That form belongs to someone else. Type `{command}` to get your own."
+        return _("That form belongs to someone else. Type `%(command)s` to get your own.", command=command)
     return None
 
 
