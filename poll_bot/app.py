@@ -185,7 +185,8 @@ def export_links(config: Config) -> ExportLinks:
 async def _export(request: web.Request) -> web.Response:
     """A poll's results as CSV, for a genuine link that has not expired; otherwise nothing (404)."""
     poll_id = request.app[LINKS].poll_of(request.match_info["token"])
-    table = await request.app[STORE].run(export.results_csv, poll_id) if poll_id is not None else None
+    with i18n.using(i18n.first_spoken(request.headers.get("Accept-Language", ""))):  # the browser's language
+        table = await request.app[STORE].run(export.results_csv, poll_id) if poll_id is not None else None
     if table is None:
         raise web.HTTPNotFound()
     return web.Response(body=table.encode("utf-8"), headers={

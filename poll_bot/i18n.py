@@ -80,6 +80,16 @@ def language(tag: str | None) -> Language:
     return Language(canonical, locale, CATALOGS[locale.language])
 
 
+def first_spoken(accept_language: str) -> str:
+    """The first language of an HTTP Accept-Language header ("de-DE,de;q=0.9,en;q=0.8") that the bot
+    speaks, else English. (Browsers list them by preference.)"""
+    for part in accept_language.split(","):
+        tag = part.partition(";")[0].strip()
+        if tag.partition("-")[0].lower() in CATALOGS:
+            return language(tag).tag
+    return ENGLISH
+
+
 _current: ContextVar[Language] = ContextVar("language", default=language(ENGLISH))
 
 
