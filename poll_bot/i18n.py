@@ -35,6 +35,7 @@ from babel.support import Translations
 ENGLISH = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
+MAX_TAG = 35  # a locale longer than any BCP 47 tag Teams sends is cut before parsing
 
 
 def _load(language: str) -> gettext.NullTranslations:
@@ -71,7 +72,7 @@ def language(tag: str | None) -> Language:
     """The language for a Teams locale ("de-DE", "en-us"): its own if the bot speaks it (numbers
     in the locale's own format), else English."""
     try:
-        locale = Locale.parse((tag or "").replace("_", "-"), sep="-")
+        locale = Locale.parse((tag or "")[:MAX_TAG].replace("_", "-"), sep="-")
     except (ValueError, TypeError, UnknownLocaleError):
         locale = None
     if locale is None or locale.language not in CATALOGS:

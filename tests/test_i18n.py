@@ -80,6 +80,7 @@ def test_every_text_is_translated_with_the_same_placeholders(language):
 @pytest.mark.parametrize("tag,expected", [
     ("de-DE", "de-DE"), ("de", "de"), ("de-ch", "de-CH"), ("en-US", "en-US"), ("en-us", "en-US"),
     ("fr-FR", "en"), ("xx-YY", "en"), ("", "en"), (None, "en"), ("de-DE-x-\u202e", "en"), ("../../etc", "en"),
+    ("de-" + "x" * 100_000, "de"), ("a" * 100_000, "en"),
 ])
 def test_the_language_is_the_locale_s_if_the_bot_speaks_it_else_english(tag, expected):
     assert i18n.language(tag).tag == expected
