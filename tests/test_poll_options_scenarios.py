@@ -370,3 +370,22 @@ async def test_the_form_says_what_to_fix_and_posts_nothing(bot):
                for t in cards.texts(form))
     assert {i["id"]: i.get("value") for i in form["body"] if i["type"].startswith("Input.")} == typed
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+@only_typed
+async def test_a_german_creator_reads_the_flags_problems_the_card_and_the_result_in_german(bot):
+    hanna = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
+    chat = teams.group_chat()
+    await bot.say(chat, hanna, "poll --max=0 Mittagessen? | Pizza | Sushi")
+    assert bot.connector.texts(chat.id)[-1].startswith(
+        "Ich konnte die Umfrage nicht erstellen. --max braucht eine ganze Zahl von 1 bis 10")
+
+    card_id = await post_poll(bot, chat, "poll --hidden --closes=1h Mittagessen? | Pizza | Sushi", user=hanna)
+    texts = cards.texts(shared(bot, chat, card_id))
+    assert "📊 UMFRAGE · EINE AUSWAHL · ERGEBNISSE VERBORGEN" in texts
+    assert any(text.startswith("⏰ Endet am {{DATE(") for text in texts)
+    (closes_at,), = bot.rows("SELECT closes_at FROM polls")
+    await bot.server.app[TIMERS].tick(stored(closes_at))  # outside any turn: in the card's language
+    await bot.settle()
+    assert bot.connector.texts(chat.id)[-1] == ("📊 Die Umfrage „Mittagessen?“ ist beendet. "
+                                                "Endergebnis: Es wurden keine Stimmen abgegeben.")

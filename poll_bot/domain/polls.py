@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..i18n import _, number
 from . import InputError, times
 
 MAX_QUESTION = 300
@@ -70,7 +71,7 @@ def draft_from_command(args: str, now: datetime, zone_name: str = "UTC") -> Poll
 def edited_command(args: str) -> PollDraft:
     """The question and options of an edited `poll ...` message; its flags are left out, since a
     poll keeps the settings it was posted with."""
-    _, rest = split_flags(args)
+    _flags, rest = split_flags(args)
     question, *options = rest.split("|")
     return validate_draft(question, options)
 
@@ -81,17 +82,17 @@ def _settings_from_flags(flags: list[str], now: datetime, zone_name: str, proble
         name, has_value, value = flag[2:].partition("=")
         name = name.casefold()
         if name not in FLAGS:
-            problems.append(f"I don't know {flag}. The flags are {FLAG_LIST}.")
+            problems.append(_("I don't know %(flag)s. The flags are %(flags)s.", flag=flag, flags=FLAG_LIST))
         elif name in given:
-            problems.append(f"Give --{name} once.")
+            problems.append(_("Give %(flag)s once.", flag=f"--{name}"))
         elif name in _VALUED and not value:
-            problems.append(f"--{name} needs a value, like {FLAGS[name]}.")
+            problems.append(_("%(flag)s needs a value, like %(example)s.", flag=f"--{name}", example=FLAGS[name]))
         elif name not in _VALUED and has_value:
-            problems.append(f"--{name} takes no value: write just --{name}.")
+            problems.append(_("%(flag)s takes no value: write just %(flag)s.", flag=f"--{name}"))
         else:
             given[name] = value
     if "multi" in given and "max" in given:
-        problems.append("Use --multi (any number of choices) or --max=N (up to N), not both.")
+        problems.append(_("Use --multi (any number of choices) or --max=N (up to N), not both."))
     max_choices = _max_choices(given["max"], problems) if "max" in given else 0
     closes_at = _closing(given["closes"], now, zone_name, problems) if "closes" in given else None
     return PollSettings(multiple_choice="multi" in given or max_choices > 1,
@@ -103,7 +104,8 @@ def _settings_from_flags(flags: list[str], now: datetime, zone_name: str, proble
 def _max_choices(value: str, problems: list[str]) -> int:
     if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_OPTIONS:
         return int(value)
-    problems.append(f"--max needs a whole number from 1 to {MAX_OPTIONS}, like --max=2 (not {value!r}).")
+    problems.append(_("--max needs a whole number from 1 to %(max)s, like --max=2 (not %(value)s).",
+                      max=MAX_OPTIONS, value=repr(value)))
     return 0
 
 
@@ -116,11 +118,11 @@ def _closing(value: str, now: datetime, zone_name: str, problems: list[str]) -> 
         try:
             closes_at = times.local_time(*date_time.groups(), times.zone(zone_name))
         except ValueError:
-            problems.append(f"--closes={value} is no real date and time.")
+            problems.append(_("%(flag)s is no real date and time.", flag=f"--closes={value}"))
             return None
     else:
-        problems.append(f"--closes needs a duration like 30m, 2h or 3d, or a date and time like "
-                        f"--closes=2026-12-01T17:00 (not {value!r}).")
+        problems.append(_("--closes needs a duration like 30m, 2h or 3d, or a date and time like "
+                          "--closes=2026-12-01T17:00 (not %(value)s).", value=repr(value)))
         return None
     problem = _closing_problem(closes_at, now, f"--closes={value}", zone_name if date_time else "")
     if problem:
@@ -130,13 +132,17 @@ def _closing(value: str, now: datetime, zone_name: str, problems: list[str]) -> 
 
 
 def _closing_problem(closes_at: datetime, now: datetime, what: str, zone_name: str) -> str | None:
-    where = f" (read in {times.zone_label(zone_name)})" if zone_name else ""
+    """What is wrong with this closing time; `what` names it as the user gave it, and `zone_name`
+    is the zone a typed date-time was read in ('' for a duration)."""
+    where = _(" (read in %(zone)s)", zone=times.zone_label(zone_name)) if zone_name else ""
     if closes_at < now:
-        return f"{what} is in the past{where}: give a closing time at least a minute from now."
+        return _("%(what)s is in the past%(where)s: give a closing time at least a minute from now.",
+                 what=what, where=where)
     if closes_at - now < SHORTEST:
-        return f"{what} is less than a minute away{where}: give a closing time at least a minute from now."
+        return _("%(what)s is less than a minute away%(where)s: give a closing time at least a minute from now.",
+                 what=what, where=where)
     if closes_at - now > LONGEST:
-        return f"{what} is more than a year away: give a closing time within a year."
+        return _("%(what)s is more than a year away: give a closing time within a year.", what=what)
     return None
 
 
@@ -151,9 +157,9 @@ def draft_from_form(question: str, options: str, choice_mode: str = "single", ma
     line, the toggles "true" or "false"); a closing time is in `zone_name`, the creator's zone."""
     problems: list[str] = []
     if choice_mode not in CHOICE_MODES:
-        problems.append("Pick single or multiple choice.")
+        problems.append(_("Pick single or multiple choice."))
     if any(value not in TOGGLE for value in (anonymous, hidden, add_options)):
-        problems.append("Switch the options on or off.")
+        problems.append(_("Switch the options on or off."))
     limit = _form_max(choice_mode, max_choices.strip(), problems)
     closes_at = _form_closing(closes_date, closes_time, now, zone_name, problems)
     settings = PollSettings(multiple_choice=choice_mode == "multiple" and limit != 1,
@@ -167,10 +173,10 @@ def _form_max(choice_mode: str, text: str, problems: list[str]) -> int:
     """The form's "at most" choice: 0 (or nothing) for no limit, else 1 to 10."""
     if not (text.isascii() and text.isdigit() and int(text) <= MAX_OPTIONS):
         if text:
-            problems.append(f"The most choices per person must be a whole number up to {MAX_OPTIONS}.")
+            problems.append(_("The most choices per person must be a whole number up to %(max)s.", max=MAX_OPTIONS))
         return 0
     if int(text) > 1 and choice_mode != "multiple":
-        problems.append("To let people choose more than one option, pick “Any number of options”.")
+        problems.append(_("To let people choose more than one option, pick “Any number of options”."))
     return int(text)
 
 
@@ -178,14 +184,14 @@ def _form_closing(day: str, time_of_day: str, now: datetime, zone_name: str, pro
     """A closing date, with a time or at the end of that day, in the creator's time zone."""
     if not day:
         if time_of_day:
-            problems.append("Pick a closing date for the closing time.")
+            problems.append(_("Pick a closing date for the closing time."))
         return None
     try:
         closes_at = times.local_time(day, time_of_day or "23:59:59", times.zone(zone_name))
     except ValueError:
-        problems.append("Give the closing time as a date and a time.")
+        problems.append(_("Give the closing time as a date and a time."))
         return None
-    problem = _closing_problem(closes_at, now, "The closing time", zone_name)
+    problem = _closing_problem(closes_at, now, _("The closing time"), zone_name)
     if problem:
         problems.append(problem)
         return None
@@ -199,27 +205,27 @@ def validate_draft(question: str, options: list[str], settings: PollSettings = P
     question = question.strip()
     labels = [o.strip() for o in options if o.strip()]
     if not question:
-        problems.append("Write a question.")
+        problems.append(_("Write a question."))
     elif len(question) > MAX_QUESTION:
-        problems.append(f"Shorten the question to {MAX_QUESTION} characters (it has {len(question)}).")
+        problems.append(_("Shorten the question to %(max)s characters (it has %(count)s).", max=MAX_QUESTION,
+                          count=number(len(question))))
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        problems.append(f"Give {MIN_OPTIONS} to {MAX_OPTIONS} options (you gave {len(labels)}).")
+        problems.append(_("Give %(min)s to %(max)s options (you gave %(count)s).", min=MIN_OPTIONS, max=MAX_OPTIONS,
+                          count=number(len(labels))))
     for label in labels:
         if len(label) > MAX_OPTION:
-            problems.append(f"Shorten option \"{label[:20]}…\" to {MAX_OPTION} characters (it has {len(label)}).")
+            problems.append(_("Shorten option \"%(option)s…\" to %(max)s characters (it has %(count)s).",
+                              option=label[:20], max=MAX_OPTION, count=number(len(label))))
     duplicates = sorted({label for label in labels if [x.casefold() for x in labels].count(label.casefold()) > 1})
     if duplicates:
-        problems.append("Each option must be different: " + ", ".join(f'"{d}"' for d in duplicates) + " repeats.")
+        problems.append(_("Each option must be different: %(options)s repeats.",
+                          options=", ".join(f'"{d}"' for d in duplicates)))
     if settings.max_choices > len(labels) >= MIN_OPTIONS:
-        problems.append(f"Up to {settings.max_choices} choices is more than the {len(labels)} options: "
-                        f"allow at most {len(labels)}.")
+        problems.append(_("Up to %(max)s choices is more than the %(count)s options: allow at most %(count)s.",
+                          max=settings.max_choices, count=len(labels)))
     if problems:
         raise PollInputError(" ".join(problems))
     return PollDraft(question, tuple(labels), settings)
-
-
-ONLY_ADDITIONS = ("People have already voted, so only new options can be added at the end: "
-                  "keep the question and the options there are as they are.")
 
 
 def edited(question: str, labels: tuple[str, ...], voted: bool, new_question: str, new_options: str) -> PollDraft:
@@ -228,7 +234,8 @@ def edited(question: str, labels: tuple[str, ...], voted: bool, new_question: st
     must keep meaning what it meant)."""
     draft = validate_draft(new_question, new_options.splitlines())
     if voted and (draft.question != question or draft.options[:len(labels)] != labels):
-        raise PollInputError(ONLY_ADDITIONS)
+        raise PollInputError(_("People have already voted, so only new options can be added at the end: "
+                               "keep the question and the options there are as they are."))
     return draft
 
 
@@ -244,8 +251,8 @@ def next_choices(multiple_choice: bool, current: frozenset[int], pressed: int, m
     if not multiple_choice:
         return frozenset({pressed})
     if max_choices and len(current) >= max_choices:
-        raise PollInputError(f"You already chose {max_choices} options, the most this poll allows: "
-                             "tap one of yours to take it back first.")
+        raise PollInputError(_("You already chose %(max)s options, the most this poll allows: "
+                               "tap one of yours to take it back first.", max=max_choices))
     return current | {pressed}
 
 
@@ -253,14 +260,15 @@ def new_option(labels: tuple[str, ...], text: str) -> str:
     """An option someone adds to a poll after it was posted, or PollInputError saying what to fix."""
     label = text.strip()
     if not label:
-        raise PollInputError("Write the option to add.")
+        raise PollInputError(_("Write the option to add."))
     if len(labels) >= MAX_OPTIONS:
-        raise PollInputError(f"This poll already has {MAX_OPTIONS} options, the most a poll can have.")
+        raise PollInputError(_("This poll already has %(max)s options, the most a poll can have.", max=MAX_OPTIONS))
     if len(label) > MAX_OPTION:
-        raise PollInputError(f"Shorten the option to {MAX_OPTION} characters (it has {len(label)}).")
+        raise PollInputError(_("Shorten the option to %(max)s characters (it has %(count)s).", max=MAX_OPTION,
+                               count=number(len(label))))
     taken = next((existing for existing in labels if existing.strip().casefold() == label.casefold()), None)
     if taken is not None:
-        raise PollInputError(f"\"{taken}\" is already an option.")
+        raise PollInputError(_("\"%(option)s\" is already an option.", option=taken))
     return label
 
 

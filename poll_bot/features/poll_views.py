@@ -7,6 +7,7 @@ from typing import Any
 from .. import payloads
 from ..cards import clip
 from ..domain import polls as rules
+from ..i18n import _, ngettext, number, percent
 from ..store.models import Poll, PollResults
 from .approval_views import when
 
@@ -74,12 +75,12 @@ class PollView:
     max_option: int = rules.MAX_OPTION
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def _votes(n: int) -> str:
+    return ngettext("%(num)s vote", "%(num)s votes", n)
 
 
-def _people(n: int) -> str:
-    return "1 person" if n == 1 else f"{n} people"
+def _voted(n: int) -> str:
+    return ngettext("%(num)s person voted", "%(num)s people voted", n)
 
 
 def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
@@ -94,7 +95,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     options = tuple(
         OptionView(
             label=o.label,
-            count_text=f"{_plural(o.votes, 'vote')} · {o.percent}%" if result.voters else "0 votes",
+            count_text=f"{_votes(o.votes)} · {percent(o.percent)}" if result.voters else _votes(0),
             percent=o.percent,
             leading=o.leading,
             winner=o.leading and not poll.is_open,
@@ -121,19 +122,20 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         is_open=poll.is_open,
         options=options,
         summary_line=_summary(poll, result, leaders) if show_tallies else _hidden_summary(result),
-        closing_line=f"⏰ Closes {when(poll.closes_at)}" if poll.is_open and poll.closes_at else "",
+        closing_line=_closing_line(poll),
         status_line=_status(poll),
         can_add_option=(poll.is_open and len(poll.options) < rules.MAX_OPTIONS
                         and (poll.anyone_adds or is_creator)),
         add_option_payload=payloads.make("poll.add_option", poll=poll.id),
-        manage_title="Close poll" if poll.is_open else "Reopen poll",
+        manage_title=_("Close poll") if poll.is_open else _("Reopen poll"),
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
         export_payload=payloads.make("poll.export", poll=poll.id),
         edit_payload=payloads.make("poll.edit", poll=poll.id),
         options_text="\n".join(o.label for o in poll.options),
-        edit_hint=("People have voted: add options at the end (up to 10)." if result.voters
-                   else "Change the question or the options (2 to 10, one per line)."),
+        edit_hint=(_("People have voted: add options at the end (up to %(max)s).", max=rules.MAX_OPTIONS)
+                   if result.voters else _("Change the question or the options (%(min)s to %(max)s, one per line).",
+                                           min=rules.MIN_OPTIONS, max=rules.MAX_OPTIONS)),
     )
 
 
@@ -141,7 +143,8 @@ def _names(names: list[str], votes: int) -> str:
     if not names:
         return ""
     shown = ", ".join(clip(name, NAME_CHARS) for name in names)
-    return shown + (f" and {votes - len(names)} more" if votes > len(names) else "")
+    more = votes - len(names)
+    return ngettext("%(names)s and %(num)s more", "%(names)s and %(num)s more", more, names=shown) if more else shown
 
 
 def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
@@ -154,60 +157,74 @@ def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
 
 def _kind_line(poll: Poll) -> str:
     if not poll.is_open:
-        kind = "CLOSED"
+        kind = _("POLL · CLOSED")
+    elif poll.max_choices:
+        kind = _("POLL · CHOOSE UP TO %(max)s", max=poll.max_choices)
     elif poll.multiple_choice:
-        kind = f"CHOOSE UP TO {poll.max_choices}" if poll.max_choices else "CHOOSE ANY"
+        kind = _("POLL · CHOOSE ANY")
     else:
-        kind = "CHOOSE ONE"
+        kind = _("POLL · CHOOSE ONE")
     hidden = poll.hidden and poll.is_open
-    badges = [badge for badge, shown in (("ANONYMOUS", poll.anonymous), ("RESULTS HIDDEN", hidden)) if shown]
-    return " · ".join(("📊 POLL", kind, *badges))
+    badges = [badge for badge, shown in ((_("ANONYMOUS"), poll.anonymous), (_("RESULTS HIDDEN"), hidden)) if shown]
+    return " · ".join(("📊 " + kind, *badges))
 
 
-def _hidden_summary(result: rules.Tally, note: str = "results show when the poll closes") -> str:
-    voted = f"{_people(result.voters)} voted" if result.voters else "No votes yet"
+def _closing_line(poll: Poll) -> str:
+    """When an open poll closes, as each reader's client shows dates ('' without a closing time)."""
+    return "⏰ " + _("Closes %(when)s", when=when(poll.closes_at)) if poll.is_open and poll.closes_at else ""
+
+
+def _hidden_summary(result: rules.Tally, only_you: bool = False) -> str:
+    """A hidden poll's summary while it is open: how many voted, and when the results show."""
+    voted = _voted(result.voters) if result.voters else _("No votes yet")
+    note = _("only you see the results until the poll closes") if only_you else _("results show when the poll closes")
     return f"{voted} · {note}"
 
 
 def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
-    of_voters = " · percentages are of voters" if poll.multiple_choice else ""
+    of_voters = " · " + _("percentages are of voters") if poll.multiple_choice else ""
     if poll.is_open and poll.hidden:  # tallies shown: the creator's own view
-        return _hidden_summary(result, "only you see the results until the poll closes")
+        return _hidden_summary(result, only_you=True)
     if poll.is_open:
-        return f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet."
+        return _voted(result.voters) + of_voters if result.voters else _("No votes yet.")
     if not result.voters:
-        return "Final result: no votes were cast."
+        return _("Final result: no votes were cast.")
     top = leaders[0].votes
     if len(leaders) > 1:
-        names = ", ".join(o.label for o in leaders[:-1]) + f" and {leaders[-1].label}"
-        return f"Tie: {names}, with {_plural(top, 'vote')} each{of_voters}"
+        names = _("%(options)s and %(last)s", options=", ".join(o.label for o in leaders[:-1]), last=leaders[-1].label)
+        return _("Tie: %(options)s, with %(votes)s each", options=names, votes=_votes(top)) + of_voters
     if poll.multiple_choice:
-        return f"{leaders[0].label} won, chosen by {top} of {_people(result.voters)}{of_voters}"
-    return f"{leaders[0].label} won with {top} of {_plural(result.total_votes, 'vote')}"
+        return ngettext("%(option)s won, chosen by %(top)s of %(num)s person",
+                        "%(option)s won, chosen by %(top)s of %(num)s people", result.voters,
+                        option=leaders[0].label, top=number(top)) + of_voters
+    return ngettext("%(option)s won with %(top)s of %(num)s vote", "%(option)s won with %(top)s of %(num)s votes",
+                    result.total_votes, option=leaders[0].label, top=number(top))
 
 
 def _status(poll: Poll) -> str:
-    anonymous = " Votes are anonymous: nobody, the creator included, can see who voted for what."
-    anonymous = anonymous if poll.anonymous else ""
+    anonymous = " " + _("Votes are anonymous: nobody, the creator included, can see who voted for what.") \
+        if poll.anonymous else ""
     if poll.closed_reason == "channel_deleted":
-        return "Closed because its channel was deleted. It reopens if the channel is restored."
+        return _("Closed because its channel was deleted. It reopens if the channel is restored.")
     if not poll.is_open:
-        closed = "It closed at its closing time." if poll.closed_reason == "deadline" else "This poll is closed."
-        return f"{closed} Its creator can reopen it.{anonymous}"
+        closed = (_("It closed at its closing time. Its creator can reopen it.") if poll.closed_reason == "deadline"
+                  else _("This poll is closed. Its creator can reopen it."))
+        return closed + anonymous
     if poll.max_choices:
-        how = f"Tap up to {poll.max_choices} options; tap one again to take it back."
+        how = _("Tap up to %(max)s options; tap one again to take it back. Only the creator can close the poll.",
+                max=poll.max_choices)
     elif poll.multiple_choice:
-        how = "Tap options to add or remove your votes."
+        how = _("Tap options to add or remove your votes. Only the creator can close the poll.")
     else:
-        how = "Tap an option to vote; tap it again to take your vote back."
-    return f"{how} Only the creator can close the poll.{anonymous}"
+        how = _("Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll.")
+    return how + anonymous
 
 
 def result_message(poll: Poll, results: PollResults) -> str:
     """What the bot says in the poll's thread when it closes."""
     result = rules.tally(poll.options, results.counts, results.voters)
     summary = _summary(poll, result, [o for o in result.options if o.leading])
-    return f"📊 The poll “{poll.question}” is closed. {summary}"
+    return "📊 " + _("The poll “%(question)s” is closed.", question=poll.question) + " " + summary
 
 
 @dataclass(frozen=True)
