@@ -72,7 +72,7 @@ async def press(bot, chat, person, activity_id, title, inputs=None):
 
 async def fill_form(bot, chat, inputs):
     await bot.say(chat, MEGAN, "approval")
-    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[-1][0]
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form' ORDER BY id")[-1][0]
     form = card(bot, chat.id, form_id)
     await bot.press(chat, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
     return form_id
