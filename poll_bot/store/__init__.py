@@ -42,6 +42,10 @@ class UnitOfWork:
     # lock(key): later units of work that lock the same key wait until this one ends.
     # A no-op on SQLite, where transactions never interleave.
     lock: Callable[[str], None]
+    # before_commit(key, item, finish): just before the transaction commits, finish(uow, items) runs
+    # once for each key with the items collected under it (on SQLite, by every unit committed
+    # together): work that many units need, done once for all of them.
+    before_commit: Callable[[object, Any, Callable[["UnitOfWork", list], None]], None]
 
 
 class Store:
@@ -89,27 +93,27 @@ class Store:
         """Run `work(uow, *args)` as one transaction; all of it commits or none of it."""
         touched: set[str] = set()
         changes: Changes = Counter()
-
-        def unit(conn) -> T:
-            uow = UnitOfWork(
-                conversations=ConversationStore(conn, self._known),
-                polls=PollStore(conn, changes, self._pseudonyms),
-                cards=CardStore(conn),
-                outbox=OutboxStore(conn, touched),
-                activities=ActivityLog(conn, self._pseudonyms),
-                approvals=ApprovalStore(conn, changes),
-                people=PeopleStore(conn),
-                messages=MessageStore(conn),
-                lock=functools.partial(self._db.lock, conn),
-            )
-            return work(uow, *args)
-
-        result = await self._db.run(unit)
+        result = await self._db.run(lambda conn: work(self._unit_of_work(conn, touched, changes), *args))
         if changes:
             self._on_commit(changes)
         if touched:
             self._on_enqueue(touched)
         return result
+
+    def _unit_of_work(self, conn, touched: set[str], changes: Changes) -> UnitOfWork:
+        return UnitOfWork(
+            conversations=ConversationStore(conn, self._known),
+            polls=PollStore(conn, changes, self._pseudonyms),
+            cards=CardStore(conn),
+            outbox=OutboxStore(conn, touched),
+            activities=ActivityLog(conn, self._pseudonyms),
+            approvals=ApprovalStore(conn, changes),
+            people=PeopleStore(conn),
+            messages=MessageStore(conn),
+            lock=functools.partial(self._db.lock, conn),
+            before_commit=lambda key, item, finish: self._db.before_commit(
+                conn, key, item, lambda conn, items: finish(self._unit_of_work(conn, touched, changes), items)),
+        )
 
     async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> bool:
         """Store the conversation and its latest serviceUrl (and a 1:1 chat as the sender's).
