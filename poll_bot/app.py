@@ -43,10 +43,11 @@ SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please 
 MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
-def create_app(config: Config) -> web.Application:
+def create_app(config: Config, clock: Callable[[], float] = time.time) -> web.Application:
+    """`clock`: seconds since the epoch, for outbound delivery (leases, budgets, retries)."""
     app = web.Application(middlewares=[_timed])
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_services(config, app[METRICS]))
+    app.cleanup_ctx.append(_services(config, app[METRICS], clock))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
@@ -54,7 +55,7 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
-def _services(config: Config, metrics: Metrics):
+def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
@@ -70,7 +71,7 @@ def _services(config: Config, metrics: Metrics):
                 store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
                 Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
                 RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
-                followups=FOLLOWUPS,
+                clock=clock, followups=FOLLOWUPS,
             )
             closing.push_async_callback(pipeline.stop)
             adapter = PollBotAdapter(
@@ -216,6 +217,15 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
     raise DatabaseUnavailable(problem)
 
 
+def alone(key: str, work: Callable[..., T]) -> Callable[..., T | None]:
+    """`work` as a unit of work that does nothing (None) while another instance runs it: every
+    instance ticks, and one does the work. What it changes it changes conditionally too (only a
+    pending request expires), so a tick that runs after another finds nothing left to do."""
+    def unit(uow: UnitOfWork, *args):
+        return work(uow, *args) if uow.try_lock(key) else None
+    return unit
+
+
 class Timers:
     """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
 
@@ -226,10 +236,10 @@ class Timers:
     async def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
-        await self._store.run(approvals.tick, now, reminder_after)
+        await self._store.run(alone("approvals", approvals.tick), now, reminder_after)
         if self._config.RETENTION_DAYS:
             before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
-            while await self._store.run(retention.forget_finished, before):
+            while await self._store.run(alone("retention", retention.forget_finished), before):
                 pass  # a batch per transaction, so turns are not held up behind a long delete
 
     async def run(self) -> None:
@@ -252,7 +262,7 @@ async def _prune_forever(store: Store, every: float = 3600.0) -> None:
         week_ago = (now - timedelta(days=7)).isoformat(timespec="milliseconds")
         month_ago = (now - timedelta(days=30)).isoformat(timespec="milliseconds")
         try:
-            await store.run(_prune, week_ago, time.time() - 3600, month_ago)
+            await store.run(alone("housekeeping", _prune), week_ago, time.time() - 3600, month_ago)
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(every)
