@@ -105,6 +105,12 @@ class Pipeline:
         await self.sweep()
         self._watchers = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(self._store.listen(self.wake))]
 
+    def stop_watching(self) -> None:
+        """Take on no work but this instance's own from now on (no sweep, no other instance's
+        announcements): a stopping instance delivers what it queued and leaves the rest to others."""
+        for task in self._watchers:
+            task.cancel()
+
     async def stop(self) -> None:
         """Cancel every lane, wherever it waits (a budget, a backoff, a call to Teams), put the
         jobs they had claimed back in the queue and release their leases: another instance
