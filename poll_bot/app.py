@@ -67,9 +67,9 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
+            budget = Budget(config.THREAD_LIMITS, config.TENANT_LIMITS)
             pipeline = Pipeline(
-                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
-                Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS, budget,
                 RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
                 clock=clock, followups=FOLLOWUPS,
             )
@@ -85,7 +85,7 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
             await pipeline.start()
             timers = Timers(store, config)
             await timers.tick()  # catch up on what fell due while the bot was down
-            background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+            background = [asyncio.create_task(_prune_forever(store, budget)), asyncio.create_task(timers.run())]
             closing.push_async_callback(_cancel, background)
             app[TIMERS] = timers
             log.info("poll bot ready, database %s", store.name)
@@ -254,23 +254,26 @@ class Timers:
 TIMERS = web.AppKey("timers", Timers)
 
 
-async def _prune_forever(store: Store, every: float = 3600.0) -> None:
-    """Forget handled activity ids after a week, button presses after an hour, and the
-    texts the bot sent (kept to know what a reaction was to) after 30 days."""
+async def _prune_forever(store: Store, budget: Budget, every: float = 3600.0) -> None:
+    """Forget handled activity ids after a week, button presses after an hour, the texts the
+    bot sent (kept to know what a reaction was to) after 30 days, and calls to Teams once no
+    rate budget counts them any more."""
     while True:
         now = datetime.now(timezone.utc)
         week_ago = (now - timedelta(days=7)).isoformat(timespec="milliseconds")
         month_ago = (now - timedelta(days=30)).isoformat(timespec="milliseconds")
         try:
-            await store.run(alone("housekeeping", _prune), week_ago, time.time() - 3600, month_ago)
+            await store.run(alone("housekeeping", _prune), week_ago, time.time() - 3600, month_ago,
+                            time.time() - budget.longest)
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(every)
 
 
-def _prune(uow, activities_before: str, presses_before: float, sent_before: str) -> None:
+def _prune(uow, activities_before: str, presses_before: float, sent_before: str, calls_before: float) -> None:
     uow.activities.prune(activities_before, presses_before)
     uow.messages.prune_sent(sent_before)
+    uow.budget.prune(calls_before)
 
 
 def _turn_error_handler(store: Store):

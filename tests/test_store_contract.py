@@ -364,6 +364,9 @@ async def test_a_budget_window_fills_and_says_how_long_to_wait(store):
         await store.run(lambda uow: uow.budget.spent(ids, ended))
     assert (await reserve(0.2))[1] == pytest.approx(0.85), "until the first call's end leaves the window"
     assert (await reserve(1.06))[1] == 0
+    await store.run(lambda uow: uow.budget.prune(1.0))
+    assert (await reserve(1.06))[1] == 0, "the calls that ended before 1.0 are forgotten"
+    assert (await reserve(1.07))[1] > 0
 
 
 async def test_budgets_count_every_instances_calls_and_match_the_teams_table(database):

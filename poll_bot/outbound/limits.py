@@ -37,6 +37,12 @@ class Budget:
         windows = self.members_windows if operation == "members" else self.thread_windows
         return [(f"{operation} {thread}", self._widened(windows)), (tenant_scope(tenant), self._widened(self.tenant_windows))]
 
+    @property
+    def longest(self) -> float:
+        """Seconds a call counts in some window at most."""
+        return max(span for windows in (self.thread_windows, self.tenant_windows, self.members_windows)
+                   for _, span in windows) + self.margin
+
     def _widened(self, windows: Windows) -> Windows:
         return tuple((n, span + self.margin) for n, span in windows)
 

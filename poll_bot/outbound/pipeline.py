@@ -65,7 +65,8 @@ class Request:
 
 
 class LaneLost(Exception):
-    """Another instance took the lane over: this one stops, leaving the work to it."""
+    """The lane is not this instance's any more (another took it over, or the conversation was
+    erased): it stops, leaving the work to the holder."""
 
 
 @dataclass
@@ -153,7 +154,8 @@ class Pipeline:
             with log_context(conversation_id=conversation_id):
                 await self._drain(conversation_id)
         except LaneLost:
-            log.warning("another instance took over delivery to %s", conversation_id)
+            log.warning("no longer holds the lane of %s (taken over, or the conversation erased); "
+                        "its work is left to the holder", conversation_id)
         except Exception:
             # The work stays in the outbox; the next wake-up (or sweep) starts a new lane.
             log.exception("outbound lane for %s stopped", conversation_id)
@@ -223,6 +225,7 @@ class Pipeline:
         # Claim and render together: a change committed after this point queues a new update.
         request = await self._store.run(self._claim_and_prepare, lane, job)
         if request is None:
+            lane.ended.append((spent, self._clock()))  # nothing to send after all
             return
         result = await self._call(lane, conversation, request, spent)
         decision = self._policy.decide(result.status, result.error_code, result.retry_after,

@@ -50,6 +50,10 @@ class BudgetStore:
         self._conn.execute(f"UPDATE send_log SET at = ? WHERE id IN ({placeholders(ids)}) AND at > ?",
                            (ended, *ids, ended))
 
+    def prune(self, before: float) -> None:
+        """Forget calls that ended before `before` in every scope (a quiet thread's included)."""
+        self._conn.execute("DELETE FROM send_log WHERE at < ?", (before,))
+
     def forget(self, scopes: list[str]) -> None:
         """The log of these scopes (the bot was removed from their conversations)."""
         self._conn.execute(f"DELETE FROM send_log WHERE scope IN ({placeholders(scopes)})", scopes)
