@@ -1,5 +1,4 @@
 -- Outbound delivery shared by several instances on one database (issue 12).
--- (007 is left to the languages migration of the i18n branch.)
 
 -- Who delivers for each conversation: one lease at a time. Each new holder bumps
 -- the epoch, and the holder's every write checks (owner, epoch) first, so an
