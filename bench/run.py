@@ -55,6 +55,7 @@ class BotRound:
     puts: int
     throttled: int
     final_card_after_s: float | None
+    cpu_ms_per_vote: float  # the bot process's CPU time (user + system) over the stampede, per vote
     problems: list[str] = field(default_factory=list)
 
 
@@ -71,6 +72,12 @@ def start(args: list[str], port: int, env: dict[str, str] | None = None) -> subp
                 raise RuntimeError(f"{args} exited with {process.returncode}")
             time.sleep(0.05)
     raise TimeoutError(args)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -137,7 +144,9 @@ async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> B
         chat = teams.channel_thread()
         card_id, buttons = await post_poll(port, chat, connector)
         bodies = vote_bodies(chat, card_id, buttons, connector.url, votes, path)
+        cpu_before = cpu_seconds(bot.pid)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
+        cpu_used = cpu_seconds(bot.pid) - cpu_before
         last_ack = max(r.finished for r in results)
         acknowledged = sum(1 for r in results if 200 <= r.status < 300)
         final_after = await wait_for_card(connector, chat.id, card_id, acknowledged, last_ack)
@@ -154,6 +163,7 @@ async def bot_round(votes: int, concurrency: int, workdir: Path, path: str) -> B
         p99_ms=loadgen.percentile(latencies, 0.99), acknowledged=acknowledged, in_database=in_database,
         on_card=on_card, puts=len([c for c in connector.calls if c.method == "PUT"]),
         throttled=connector.limits.throttled, final_card_after_s=final_after,
+        cpu_ms_per_vote=1000 * cpu_used / max(acknowledged, 1),
     )
     if acknowledged != votes:
         round_.problems.append(f"{votes - acknowledged} votes were not acknowledged")
@@ -232,7 +242,8 @@ def summarize(args, bot_rounds: list[BotRound], stock, bare, floor) -> dict:
     def medians(path: str) -> dict:
         rounds = [r for r in bot_rounds if r.path == path]
         return {name: _median([getattr(r, name) for r in rounds]) for name in
-                ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s")}
+                ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s",
+                  "cpu_ms_per_vote")}
 
     report = {
         "votes": args.votes, "concurrency": args.concurrency, "rounds": args.rounds,
@@ -243,6 +254,7 @@ def summarize(args, bot_rounds: list[BotRound], stock, bare, floor) -> dict:
         "lost_votes": max(max(r.acknowledged - r.in_database, r.acknowledged - r.on_card) for r in bot_rounds),
     }
     report["ratio_invoke_vs_submit"] = report["bot_invoke"]["votes_per_s"] / report["bot"]["votes_per_s"]
+    report["cpu_ratio_invoke_vs_submit"] = report["bot_invoke"]["cpu_ms_per_vote"] / report["bot"]["cpu_ms_per_vote"]
     if stock:
         report["stock_cloudadapter"] = {"requests_per_s": _median([s[0] for s in stock]),
                                         "p50_ms": _median([s[1] for s in stock]), "p99_ms": _median([s[2] for s in stock])}
@@ -268,13 +280,15 @@ def render(report: dict) -> str:
         lines += [
             f" {title}",
             f"  votes accepted/s        {bot['votes_per_s']:.0f}",
+            f"  bot CPU per vote        {bot['cpu_ms_per_vote']:.2f} ms",
             f"  /api/messages latency   p50 {bot['p50_ms']:.1f} ms, p99 {bot['p99_ms']:.1f} ms",
             f"  PUTs sent               {bot['puts']:.0f}",
             f"  429s received           {bot['throttled']:.0f}",
             f"  final card after        {'never' if final is None else f'{final:.2f} s'} (from the last vote's ack)",
         ]
     lines += [
-        f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's",
+        f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's"
+        f" (CPU per vote {report['cpu_ratio_invoke_vs_submit']:.2f}x)",
         f"  votes lost              {report['lost_votes']} (acknowledged vs database vs card)",
     ]
     if "ratio_vs_stock" in report:

@@ -1,5 +1,5 @@
 -- Outbound delivery shared by several instances on one database (issue 12): the
--- same tables as 008_lanes.sql, with PostgreSQL's types.
+-- same tables as 010_lanes.sql, with PostgreSQL's types.
 
 CREATE TABLE lanes (
     conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from .. import i18n
 from ..cards import MAX_CARD_BYTES, Viewer, card_message, card_size, render_card
 from ..logs import log_context
 from ..store import Store, UnitOfWork
@@ -223,7 +224,7 @@ class Pipeline:
         operation = "members" if job.kind == "fetch_members" else "send"
         spent = await self._spend(lane, conversation, operation)
         # Claim and render together: a change committed after this point queues a new update.
-        request = await self._store.run(self._claim_and_prepare, lane, job)
+        request = await self._store.run(self._claim_and_prepare, lane, job, conversation)
         if request is None:
             lane.ended.append((spent, self._clock()))  # nothing to send after all
             return
@@ -256,21 +257,23 @@ class Pipeline:
         finally:
             lane.ended.append((spent, self._clock()))
 
-    def _claim_and_prepare(self, uow: UnitOfWork, lane: Lane, job: OutboxJob) -> Request | None:
+    def _claim_and_prepare(self, uow: UnitOfWork, lane: Lane, job: OutboxJob, conversation: Conversation
+                           ) -> Request | None:
         self._renew(uow, lane)
         if not uow.outbox.claim(job.id):
             return None
-        request = self._prepare(uow, job)
+        request = self._prepare(uow, job, conversation)
         if request is None:
             uow.outbox.finish(job.id)
         return request
 
-    def _prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+    def _prepare(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation) -> Request | None:
         if job.kind == "send_message":
             return Request("send", job.body)
         if job.kind == "delete_message":
             tombstone = job.body.get("tombstone")
-            replacement = card_message(render_card("deleted", subject=tombstone)) if tombstone else None
+            with i18n.using(job.body.get("locale")):
+                replacement = card_message(render_card("deleted", subject=tombstone)) if tombstone else None
             return Request("delete", replacement, job.body["activity_id"])
         if job.kind == "fetch_members":
             return Request("members")
@@ -283,7 +286,9 @@ class Pipeline:
             return None  # never sent, or Teams lost it: nothing to update in place
         # A 1:1 chat has one person: its card is their own view (their vote marked, their controls).
         person = uow.people.person_in_chat(card.conversation_id)
-        content = self._renderers[card.kind](uow, card, Viewer(person) if person else None)
+        # There, too, in that person's own language; elsewhere in the card's (its creator's).
+        with i18n.using(conversation.locale if person and conversation.locale else card.locale):
+            content = self._renderers[card.kind](uow, card, Viewer(person) if person else None)
         if content is None:
             return None
         if card_size(content) > MAX_CARD_BYTES:
