@@ -35,7 +35,8 @@ class Budget:
     def scopes(self, thread: str, tenant: str, operation: str = "send") -> list[tuple[str, Windows]]:
         """Sends, updates, deletes and creating conversations share a budget; reading members has its own."""
         windows = self.members_windows if operation == "members" else self.thread_windows
-        return [(f"{operation} {thread}", self._widened(windows)), (tenant_scope(tenant), self._widened(self.tenant_windows))]
+        return [(f"{operation} {thread}", self._widened(windows)),
+                (tenant_scope(tenant), self._widened(self.tenant_windows))]
 
     @property
     def longest(self) -> float:

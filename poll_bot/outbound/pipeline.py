@@ -105,7 +105,8 @@ class Pipeline:
         if not self._store.shared:
             await self._store.run(lambda uow: uow.lanes.release_all())
         await self.sweep()
-        self._watchers = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(self._store.listen(self.wake))]
+        self._watchers = [asyncio.create_task(self._sweep_forever()),
+                          asyncio.create_task(self._store.listen(self.wake))]
 
     def stop_watching(self) -> None:
         """Take on no work but this instance's own from now on (no sweep, no other instance's

@@ -142,8 +142,8 @@ class ApprovalStore:
     def expire(self, approval_id: int) -> bool:
         """Expire the request if it is still pending; False if it is not."""
         cur = self._conn.execute(
-            "UPDATE approvals SET status = 'expired', closed_at = ?, closed_reason = '' WHERE id = ? AND status = 'pending'",
-            (utc_now(), approval_id))
+            """UPDATE approvals SET status = 'expired', closed_at = ?, closed_reason = ''
+               WHERE id = ? AND status = 'pending'""", (utc_now(), approval_id))
         return cur.rowcount == 1
 
     def overdue(self, now: str) -> list[int]:

@@ -85,7 +85,8 @@ class ConversationStore:
 
     def in_tenant(self, tenant_id: str) -> bool:
         """Whether any conversation of this tenant is stored."""
-        return fetch_one(self._conn, "SELECT 1 FROM conversations WHERE tenant_id = ? LIMIT 1", (tenant_id,)) is not None
+        row = fetch_one(self._conn, "SELECT 1 FROM conversations WHERE tenant_id = ? LIMIT 1", (tenant_id,))
+        return row is not None
 
     def of_chat(self, conversation_id: str) -> list[str]:
         """The chat and its reply threads (`id;messageid=...`)."""
