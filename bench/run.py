@@ -40,7 +40,7 @@ from tests.support.fake_connector import FakeConnector, TeamsLimits  # noqa: E40
 from tests.support.net import free_port  # noqa: E402
 
 OPTIONS = ["Pizza", "Sushi", "Tacos", "Curry"]
-VOTERS = re.compile(r"^(\d+) (?:person|people) voted$")
+VOTERS = re.compile(r"^([\d,]+) (?:person|people) voted$")  # the English card: "1,000 people voted"
 
 
 @dataclass
@@ -113,7 +113,7 @@ def voters_on(card: dict) -> int | None:
     for block in card["body"]:
         match = VOTERS.match(block.get("text", "")) if block.get("type") == "TextBlock" else None
         if match:
-            return int(match.group(1))
+            return int(match.group(1).replace(",", ""))
     return None
 
 

@@ -22,7 +22,7 @@ from . import i18n
 from .config import Config
 from .i18n import N_, _
 from .signing import ExportLinks, server_secret
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, retention
+from .features import CARD_RENDERERS, FOLLOWUPS, VIEWS_RENDERERS, approvals, build_router, export, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -82,7 +82,7 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
             )
             adapter.on_turn_error = _turn_error_handler(store)
             app[STORE], app[PIPELINE] = store, pipeline
-            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, CARD_RENDERERS,
+            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, VIEWS_RENDERERS,
                                                  app[LINKS], config.DOUBLE_PRESS_SECONDS)
             await pipeline.start()
             timers = Timers(store, config)
@@ -135,7 +135,9 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         log.warning("refused a request that failed authentication: %s", refusal)
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     if invoke_response:
-        body = invoke_response.body  # our own answers are plain dicts; botbuilder's are msrest models
+        body = invoke_response.body  # our own answers are plain dicts or JSON; botbuilder's are msrest models
+        if isinstance(body, bytes):
+            return web.Response(body=body, status=invoke_response.status, content_type="application/json")
         return web.json_response(body if isinstance(body, dict) else serializer_helper(body),
                                  status=invoke_response.status)
     return web.Response(status=200)  # for every activity, known or not (seed 004)

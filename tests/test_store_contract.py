@@ -111,6 +111,34 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
     assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
 
 
+async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_units_writes(store):
+    """The invoke answers' primitive: units that commit together hand their items to one finish,
+    which reads what all of them wrote; a unit that fails takes its items with it."""
+    finished: list[tuple[str, list[str], list[bool]]] = []
+
+    def finish(key):
+        def run(uow, items):
+            seen = [not uow.activities.first_time(item, CHANNEL.id) for item in items]
+            finished.append((key, items, seen))
+        return run
+
+    def unit(uow, item, fail=False):
+        uow.activities.first_time(item, CHANNEL.id)
+        uow.before_commit("answers", item, finish("answers"))
+        uow.before_commit("other", item, finish("other"))
+        if fail:
+            raise RuntimeError("boom")
+
+    outcomes = await asyncio.gather(store.run(unit, "a1"), store.run(unit, "a2", True), store.run(unit, "a3"),
+                                    return_exceptions=True)
+    assert isinstance(outcomes[1], RuntimeError) and outcomes[0] is None and outcomes[2] is None
+    answered = sorted(item for key, items, _ in finished if key == "answers" for item in items)
+    assert answered == ["a1", "a3"]  # each item once, the failed unit's never
+    assert all(all(seen) for _, _, seen in finished)  # finish ran before commit, after the writes
+    assert sorted(item for key, items, _ in finished if key == "other" for item in items) == ["a1", "a3"]
+    assert await store.run(lambda uow: uow.activities.first_time("a2", CHANNEL.id)) is True  # rolled back
+
+
 async def test_an_activity_is_handled_once_and_a_double_press_counts_once(store):
     def first(uow, key):
         return uow.activities.first_time(key, CHANNEL.id)

@@ -51,6 +51,10 @@ class UnitOfWork:
     lock: Callable[[str], None]
     # try_lock(key): the same, but False at once if another unit of work holds the key.
     try_lock: Callable[[str], bool]
+    # before_commit(key, item, finish): just before the transaction commits, finish(uow, items) runs
+    # once for each key with the items collected under it (on SQLite, by every unit committed
+    # together): work that many units need, done once for all of them.
+    before_commit: Callable[[object, Any, Callable[["UnitOfWork", list], None]], None]
 
 
 class Store:
@@ -115,22 +119,7 @@ class Store:
         def unit(conn) -> T:
             touched.clear()  # a unit of work PostgreSQL aborted runs again from the start
             changes.clear()
-            lock = functools.partial(self._db.lock, conn)
-            uow = UnitOfWork(
-                conversations=ConversationStore(conn, self._known),
-                polls=PollStore(conn, changes),
-                cards=CardStore(conn),
-                outbox=OutboxStore(conn, touched),
-                activities=ActivityLog(conn),
-                approvals=ApprovalStore(conn, changes),
-                people=PeopleStore(conn),
-                messages=MessageStore(conn),
-                lanes=LaneStore(conn),
-                budget=BudgetStore(conn, lock),
-                lock=lock,
-                try_lock=functools.partial(self._db.try_lock, conn),
-            )
-            result = work(uow, *args)
+            result = work(self._unit_of_work(conn, touched, changes), *args)
             if touched:
                 self._db.announce(conn, OUTBOX_CHANNEL, [f"{self.instance} {c}" for c in sorted(touched)])
             return result
@@ -141,6 +130,25 @@ class Store:
         if touched:
             self._on_enqueue(touched)
         return result
+
+    def _unit_of_work(self, conn, touched: set[str], changes: Changes) -> UnitOfWork:
+        lock = functools.partial(self._db.lock, conn)
+        return UnitOfWork(
+            conversations=ConversationStore(conn, self._known),
+            polls=PollStore(conn, changes),
+            cards=CardStore(conn),
+            outbox=OutboxStore(conn, touched),
+            activities=ActivityLog(conn),
+            approvals=ApprovalStore(conn, changes),
+            people=PeopleStore(conn),
+            messages=MessageStore(conn),
+            lanes=LaneStore(conn),
+            budget=BudgetStore(conn, lock),
+            lock=lock,
+            try_lock=functools.partial(self._db.try_lock, conn),
+            before_commit=lambda key, item, finish: self._db.before_commit(
+                conn, key, item, lambda conn, items: finish(self._unit_of_work(conn, touched, changes), items)),
+        )
 
     async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> bool:
         """Store the conversation and its latest serviceUrl (and a 1:1 chat as the sender's).

@@ -27,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from ..resources import resource_dir
-from .db import migration_files, utc_now
+from .db import CommitBatches, migration_files, utc_now
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,6 +79,7 @@ class Connection:
 
     def __init__(self, conn: psycopg.Connection):
         self._conn = conn
+        self.batches = CommitBatches()  # what this transaction's unit collected for before_commit
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor:
         return self._conn.execute(to_psycopg(sql), tuple(params))
@@ -147,7 +148,13 @@ class PostgresDatabase:
 
     def _transaction(self, work: Callable[..., T], args: tuple) -> T:
         with self._pool.connection() as conn, conn.transaction():
-            return work(Connection(conn), *args)
+            connection = Connection(conn)
+            result = work(connection, *args)
+            connection.batches.finish(connection)
+            return result
+
+    def before_commit(self, conn: Connection, key: object, item: Any, finish: Callable[[Any, list], None]) -> None:
+        conn.batches.add(key, item, finish)
 
     def lock(self, conn: Connection, key: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
