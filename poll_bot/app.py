@@ -45,10 +45,11 @@ SORRY = N_("Sorry, something went wrong on my side, so nothing was changed. Plea
 MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
-def create_app(config: Config) -> web.Application:
+def create_app(config: Config, clock: Callable[[], float] = time.time) -> web.Application:
+    """`clock`: seconds since the epoch, for outbound delivery (leases, budgets, retries)."""
     app = web.Application(middlewares=[_timed])
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_services(config, app[METRICS]))
+    app.cleanup_ctx.append(_services(config, app[METRICS], clock))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
@@ -56,7 +57,7 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
-def _services(config: Config, metrics: Metrics):
+def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
@@ -69,11 +70,11 @@ def _services(config: Config, metrics: Metrics):
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
+            budget = Budget(config.THREAD_LIMITS, config.TENANT_LIMITS)
             pipeline = Pipeline(
-                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
-                Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS, budget,
                 RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
-                followups=FOLLOWUPS,
+                clock=clock, followups=FOLLOWUPS,
             )
             closing.push_async_callback(pipeline.stop)
             adapter = PollBotAdapter(
@@ -87,7 +88,7 @@ def _services(config: Config, metrics: Metrics):
             await pipeline.start()
             timers = Timers(store, config)
             await timers.tick()  # catch up on what fell due while the bot was down
-            background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+            background = [asyncio.create_task(_prune_forever(store, budget)), asyncio.create_task(timers.run())]
             closing.push_async_callback(_cancel, background)
             app[TIMERS] = timers
             log.info("poll bot ready, database %s", store.name)
@@ -217,6 +218,15 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
     raise DatabaseUnavailable(problem)
 
 
+def alone(key: str, work: Callable[..., T]) -> Callable[..., T | None]:
+    """`work` as a unit of work that does nothing (None) while another instance runs it: every
+    instance ticks, and one does the work. What it changes it changes conditionally too (only a
+    pending request expires), so a tick that runs after another finds nothing left to do."""
+    def unit(uow: UnitOfWork, *args):
+        return work(uow, *args) if uow.try_lock(key) else None
+    return unit
+
+
 class Timers:
     """Polls' closing times, due dates, reminders and retention: checked every TIMER_SECONDS,
     and once at startup."""
@@ -228,12 +238,12 @@ class Timers:
     async def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
-        while await self._store.run(polls.close_due, now):
+        while await self._store.run(alone("polls", polls.close_due), now):
             pass  # a batch per transaction
-        await self._store.run(approvals.tick, now, reminder_after)
+        await self._store.run(alone("approvals", approvals.tick), now, reminder_after)
         if self._config.RETENTION_DAYS:
             before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
-            while await self._store.run(retention.forget_finished, before):
+            while await self._store.run(alone("retention", retention.forget_finished), before):
                 pass  # a batch per transaction, so turns are not held up behind a long delete
 
     async def run(self) -> None:
@@ -257,23 +267,26 @@ class Timers:
 TIMERS = web.AppKey("timers", Timers)
 
 
-async def _prune_forever(store: Store, every: float = 3600.0) -> None:
-    """Forget handled activity ids after a week, button presses after an hour, and the
-    texts the bot sent (kept to know what a reaction was to) after 30 days."""
+async def _prune_forever(store: Store, budget: Budget, every: float = 3600.0) -> None:
+    """Forget handled activity ids after a week, button presses after an hour, the texts the
+    bot sent (kept to know what a reaction was to) after 30 days, and calls to Teams once no
+    rate budget counts them any more."""
     while True:
         now = datetime.now(timezone.utc)
         week_ago = (now - timedelta(days=7)).isoformat(timespec="milliseconds")
         month_ago = (now - timedelta(days=30)).isoformat(timespec="milliseconds")
         try:
-            await store.run(_prune, week_ago, time.time() - 3600, month_ago)
+            await store.run(alone("housekeeping", _prune), week_ago, time.time() - 3600, month_ago,
+                            time.time() - budget.longest)
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(every)
 
 
-def _prune(uow, activities_before: str, presses_before: float, sent_before: str) -> None:
+def _prune(uow, activities_before: str, presses_before: float, sent_before: str, calls_before: float) -> None:
     uow.activities.prune(activities_before, presses_before)
     uow.messages.prune_sent(sent_before)
+    uow.budget.prune(calls_before)
 
 
 def _turn_error_handler(store: Store):

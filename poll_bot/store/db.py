@@ -67,6 +67,7 @@ class Database(Protocol):
     by position and by column name."""
     name: str  # for the log: the file, or the server and database (never a password)
     errors: tuple[type[Exception], ...]  # what it raises when the database itself fails
+    shared: bool  # other instances may use the database at the same time
 
     async def run(self, work: Callable[..., T], *args: Any) -> T: ...
 
@@ -76,6 +77,15 @@ class Database(Protocol):
 
     def lock(self, conn: Any, key: str) -> None:
         """Hold `key` until the transaction ends (serialises units of work on one key)."""
+
+    def try_lock(self, conn: Any, key: str) -> bool:
+        """Hold `key` until the transaction ends if nobody else holds it; False if somebody does."""
+
+    def announce(self, conn: Any, channel: str, messages: list[str]) -> None:
+        """Tell the other instances' `listen` on `channel` these messages, once the transaction commits."""
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Call `heard` with each message announced on `channel`, until cancelled."""
 
     async def migrate(self, folder: Path | None = None) -> list[int]: ...
 
@@ -101,6 +111,7 @@ class _Unit:
 
 class SqliteDatabase:
     errors = (sqlite3.Error,)  # what it raises when the database itself fails
+    shared = False  # one process: SQLite's write lock is local to its machine
 
     def __init__(self, conn: aiosqlite.Connection, name: str):
         self._conn = conn
@@ -160,6 +171,15 @@ class SqliteDatabase:
 
     def lock(self, conn: sqlite3.Connection, key: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already gives each transaction the one write lock."""
+
+    def try_lock(self, conn: sqlite3.Connection, key: str) -> bool:
+        return True  # the transaction holds the one write lock already
+
+    def announce(self, conn: sqlite3.Connection, channel: str, messages: list[str]) -> None:
+        """Nobody else to tell: one process uses the file."""
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Nothing to hear (see announce)."""
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
@@ -36,6 +36,7 @@ ATTEMPTS = 5  # a unit of work aborted for a deadlock or serialization failure r
 _RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 _PG_OVERRIDE = re.compile(r"^(\d{3})_[a-z0-9_]+\.pg\.sql$")
 _MIGRATION_LOCK = 0x706F6C6C  # "poll": the advisory lock key migrations run under
+RELISTEN_SECONDS = 1.0
 
 
 class Row(tuple):
@@ -109,10 +110,12 @@ def postgres_migrations(folder: Path | None = None) -> list[tuple[int, Path]]:
 
 class PostgresDatabase:
     errors = (psycopg.Error,)  # what it raises when the database itself fails
+    shared = True
 
-    def __init__(self, pool: ConnectionPool, name: str):
+    def __init__(self, pool: ConnectionPool, name: str, url: str):
         self._pool = pool
         self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="postgres")
+        self._url = url
         self.name = name
 
     @classmethod
@@ -121,7 +124,7 @@ class PostgresDatabase:
                               kwargs={"autocommit": True})
         await asyncio.get_running_loop().run_in_executor(None, functools.partial(pool.open, wait=True))
         parts = conninfo_to_dict(url)
-        db = cls(pool, f"postgresql {parts.get('host', '')}:{parts.get('port', '')}/{parts.get('dbname', '')}")
+        db = cls(pool, f"postgresql {parts.get('host', '')}:{parts.get('port', '')}/{parts.get('dbname', '')}", url)
         await db.migrate()
         return db
 
@@ -155,6 +158,28 @@ class PostgresDatabase:
 
     def lock(self, conn: Connection, key: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
+    def try_lock(self, conn: Connection, key: str) -> bool:
+        (locked,) = conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
+        return locked
+
+    def announce(self, conn: Connection, channel: str, messages: list[str]) -> None:
+        """NOTIFY inside the transaction: PostgreSQL delivers it only if and when it commits."""
+        conn.execute("SELECT pg_notify(?, m) FROM unnest(?::text[]) AS m", (channel, messages))
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """LISTEN on a connection of its own, outside the pool and straight to PostgreSQL (a
+        pooler in transaction mode passes no notifications on). After a failure it connects
+        again; whatever was announced meanwhile is found by the pipeline's sweep."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    async for notice in conn.notifies():
+                        heard(notice.payload)
+            except psycopg.Error as error:
+                log.warning("listening on %s failed (%s); again in %g s", channel, error, RELISTEN_SECONDS)
+            await asyncio.sleep(RELISTEN_SECONDS)
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each, under
