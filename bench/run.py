@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
@@ -90,12 +92,20 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def teams_user_id(n: int) -> str:
+    """The n-th voter's id, shaped like Teams' ("29:1" and 84 random-looking characters, as in the
+    seeds). Ids in counting order would reach SQLite's indexes in order, a cheaper insert than real
+    ids get (and than an anonymous poll's keyed hashes)."""
+    digest = base64.urlsafe_b64encode(hashlib.sha512(f"bench-voter-{n}".encode()).digest()).decode()
+    return "29:1" + digest[:84]
+
+
 def vote_bodies(chat: teams.Chat, card_id: str, buttons: dict, service_url: str, votes: int,
                 path: str = "submit") -> list[bytes]:
     press = teams.invoke if path == "invoke" else teams.submit
     bodies = []
     for i in range(votes):
-        voter = teams.Person(f"29:bench-voter-{i:06d}", f"Voter {i}")
+        voter = teams.Person(teams_user_id(i), f"Voter {i}")
         data = buttons[OPTIONS[i % len(OPTIONS)]]
         bodies.append(json.dumps(press(chat, voter, data, card_id, service_url)).encode())
     return bodies
