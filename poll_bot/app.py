@@ -73,6 +73,7 @@ def _services(config: Config, metrics: Metrics):
                 followups=FOLLOWUPS,
             )
             closing.push_async_callback(pipeline.stop)
+            metrics.count_lanes(pipeline.lane_count)
             adapter = PollBotAdapter(
                 ConfigurationBotFrameworkAuthentication(config),
                 config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,

@@ -84,6 +84,10 @@ class Pipeline:
                 self._idle.clear()
                 self._lanes[conversation_id] = asyncio.create_task(self._run_lane(conversation_id))
 
+    def lane_count(self) -> int:
+        """Conversations this process is delivering to now."""
+        return len(self._lanes)
+
     async def wait_idle(self) -> None:
         """Until no lane has deliverable work (tests, and shutdown while its time lasts)."""
         await self._idle.wait()
