@@ -7,7 +7,7 @@ JS_DEPS := e2e/node_modules/.installed
 PLAYGROUND_PORT ?= 56150
 FUZZ_EXAMPLES ?= 20000
 
-.PHONY: run test fuzz chromium postgresql bench clean
+.PHONY: run test fuzz chromium postgresql haproxy bench bench-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,19 @@ postgresql:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
+# Debian's HAProxy: the cluster test runs three instances behind it.
+haproxy:
+	@[ -x /usr/sbin/haproxy ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; fi; }
+
 ## Start the bot on 127.0.0.1:3978 (SQLite in ./var/) and Agents Playground pointed at it.
 run: $(PY_DEPS) $(JS_DEPS)
 	PLAYGROUND_PORT=$(PLAYGROUND_PORT) BIN=$(BIN) bash e2e/run-local.sh
 
 ## Install everything the tests need and run them all (unit, scenario, Playground end-to-end),
-## the scenarios on SQLite and on PostgreSQL.
-test: $(PY_DEPS) $(JS_DEPS) chromium postgresql
+## the scenarios on SQLite and on PostgreSQL, and three instances behind HAProxy.
+test: $(PY_DEPS) $(JS_DEPS) chromium postgresql haproxy
 	$(BIN)/python -m pytest
 
 ## tests/test_fuzz.py with many more mutated activities than `make test` posts (same fixed seed).
