@@ -52,9 +52,14 @@ test: $(PY_DEPS) $(JS_DEPS) chromium postgresql haproxy
 fuzz: $(PY_DEPS)
 	POLL_BOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
-## The vote-stampede benchmark (bench/run.py): our bot against the stock CloudAdapter and bare aiohttp.
-bench: $(PY_DEPS)
+## The vote-stampede benchmark (bench/run.py): our bot against the stock CloudAdapter and bare aiohttp,
+## and one instance on PostgreSQL against one on SQLite (CPU per vote, the N-instance projection).
+bench: $(PY_DEPS) postgresql
 	$(BIN)/python bench/run.py --json var/bench.json
+
+## The same PostgreSQL table with three instances behind HAProxy on this machine.
+bench-cluster: $(PY_DEPS) postgresql haproxy
+	$(BIN)/python bench/run.py --cluster 3 --json var/bench-cluster.json
 
 clean:
 	rm -rf $(VENV) e2e/node_modules var .pytest_cache
