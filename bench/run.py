@@ -373,14 +373,14 @@ def render_sqlite(report: dict) -> list[str]:
 def render_postgres(report: dict) -> list[str]:
     lines = [" PostgreSQL (Action.Submit; every commit flushed to disk on both databases; CPU per vote from the"
              " first vote to the final card)",
-             f"  {'':34} {'votes/s':>8} {'p99 ms':>8} {'429s':>5}  {'PostgreSQL CPU':>14}  bot CPU, each instance"]
+             f"  {'':40} {'votes/s':>8} {'p99 ms':>8} {'429s':>5}  {'PostgreSQL CPU':>14}  bot CPU, each instance"]
     for row in report["postgres"]:
         name = f"{row['database']}, {row['instances']} instance" + (
             "s behind HAProxy" if row["instances"] > 1 else "")
         each = " ".join(f"{ms:.3f}" for ms in row["bot_cpu_ms_per_vote"])
         total = f" (sum {sum(row['bot_cpu_ms_per_vote']):.3f})" if row["instances"] > 1 else ""
         pg = "-" if row["postgres_cpu_ms_per_vote"] is None else f"{row['postgres_cpu_ms_per_vote']:.3f} ms/vote"
-        lines.append(f"  {name:34} {row['votes_per_s']:8.0f} {row['p99_ms']:8.1f} {row['throttled']:5.0f}  {pg:>14}"
+        lines.append(f"  {name:40} {row['votes_per_s']:8.0f} {row['p99_ms']:8.1f} {row['throttled']:5.0f}  {pg:>14}"
                      f"  {each} ms/vote{total}")
     lines.append(f"  PostgreSQL / SQLite votes/s, one instance each: {report['ratio_postgres_vs_sqlite']:.2f}x"
                  " (target: at least 0.7x)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.bot_process import start_bot
+from tests.support.bot_process import start_bot, until_healthy
 from tests.support.net import free_port
 
 HAPROXY_CONFIG = """\
@@ -68,21 +68,8 @@ class Cluster:
         config.write_text(HAPROXY_CONFIG.format(port=self.port, servers=servers))
         log = open(self._folder / "haproxy.log", "wb")
         self._haproxy = subprocess.Popen([_haproxy(), "-db", "-f", str(config)], stdout=log, stderr=log)
-        await self._until_healthy()
-
-    async def _until_healthy(self) -> None:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if self._haproxy.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"HAProxy did not start: {(self._folder / 'haproxy.log').read_text()}")
+        if not await until_healthy(self.port, self._haproxy):
+            raise RuntimeError(f"HAProxy did not start: {(self._folder / 'haproxy.log').read_text()}")
 
     async def lanes(self, session: aiohttp.ClientSession, index: int) -> int:
         """How many conversations the instance is delivering to (its pollbot_outbound_lanes gauge)."""
