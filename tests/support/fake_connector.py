@@ -139,8 +139,9 @@ class FakeConnector:
         call.prefix = "gcc/" if request.path.startswith("/gcc/") else ""
         call.at = time.monotonic()
         self.calls.append(call)
-        # Opening a 1:1 chat is addressed to no conversation: it does not count as one's call in flight.
-        conversation = call.conversation_id or None
+        # Only sends, updates and deletes change what a conversation shows: reading a roster (by the
+        # team's id for every channel of it) or opening a 1:1 chat is no conversation's call in flight.
+        conversation = call.conversation_id if call.method in ("POST", "PUT", "DELETE") else None
         self.in_flight[conversation] = self.in_flight.get(conversation, 0) + 1
         if conversation:
             self.max_in_flight = max(self.max_in_flight, self.in_flight[conversation])
