@@ -152,7 +152,8 @@ async def post_poll(port: int, chat: teams.Chat, connector: FakeConnector) -> tu
     return card_id, buttons
 
 
-async def bot_round(votes: int, concurrency: int, target: Target, databases: dict, postgres) -> BotRound:
+async def bot_round(votes: int, concurrency: int, target: Target, databases: dict,
+                    postgres: PostgresServer | None) -> BotRound:
     connector = FakeConnector(limits=TeamsLimits())
     await connector.start()
     db = databases[target.database].new_database()
@@ -167,18 +168,19 @@ async def bot_round(votes: int, concurrency: int, target: Target, databases: dic
         chat = teams.channel_thread()
         card_id, buttons = await post_poll(port, chat, connector)
         bodies = vote_bodies(chat, card_id, buttons, connector.url, votes, target.path)
-        cpu_before = [cpu.process_seconds(bot.pid) for bot in bots], postgres and cpu.tree_seconds(postgres.pid)
+        cpu_before = cpu_seconds(bots, postgres)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
         last_ack = max(r.finished for r in results)
         acknowledged = sum(1 for r in results if 200 <= r.status < 300)
         final_after = await wait_for_card(connector, chat.id, card_id, acknowledged, last_ack)
-        cpu_after = [cpu.process_seconds(bot.pid) for bot in bots], postgres and cpu.tree_seconds(postgres.pid)
+        cpu_after = cpu_seconds(bots, postgres)
         on_card = voters_on(connector.card(chat.id, card_id)) or 0
     finally:
         if cluster:
             cluster.stop()
-        for bot in bots if not cluster else []:
-            stop(bot)
+        else:
+            for bot in bots:
+                stop(bot)
         await connector.stop()
     ((in_database,),) = db.rows("SELECT COUNT(*) FROM votes")
     latencies = [r.latency * 1000 for r in results]
@@ -205,6 +207,11 @@ async def bot_round(votes: int, concurrency: int, target: Target, databases: dic
         if wrong:
             round_.problems.append(f"{target.name}: {wrong} invokes were not answered with the voter's own card")
     return round_
+
+
+def cpu_seconds(bots: list[subprocess.Popen], postgres: PostgresServer | None) -> tuple[list[float], float]:
+    """CPU used so far by each bot process, and by the PostgreSQL server with its backends (0 without)."""
+    return [cpu.process_seconds(bot.pid) for bot in bots], cpu.tree_seconds(postgres.pid) if postgres else 0.0
 
 
 async def wait_for_card(connector: FakeConnector, chat_id: str, card_id: str, expected: int,
@@ -293,15 +300,16 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
     report = {
         "votes": args.votes, "concurrency": args.concurrency, "rounds": args.rounds,
         "bot": medians(Target("submit")),
-        "postgres": [medians(t) for t in targets if t.path == "submit"],
+        "per_database": [medians(t) for t in targets if t.path == "submit"],
         "per_round": [r.__dict__ for r in bot_rounds],
         "problems": [p for r in bot_rounds for p in r.problems],
         "lost_votes": max(max(r.acknowledged - r.in_database, r.acknowledged - r.on_card) for r in bot_rounds),
     }
-    one_sqlite, one_postgres = report["postgres"][:2]
+    one_sqlite, one_postgres = report["per_database"][:2]
     report["ratio_postgres_vs_sqlite"] = one_postgres["votes_per_s"] / one_sqlite["votes_per_s"]
     if args.cluster:
-        report["ratio_cluster_vs_one_postgres"] = report["postgres"][2]["votes_per_s"] / one_postgres["votes_per_s"]
+        cluster = report["per_database"][2]
+        report["ratio_cluster_vs_one_postgres"] = cluster["votes_per_s"] / one_postgres["votes_per_s"]
     report["projection"] = projection(one_postgres["bot_cpu_ms_per_vote"][0], one_postgres["postgres_cpu_ms_per_vote"])
     if Target("invoke") in targets:
         report["bot_invoke"] = medians(Target("invoke"))
@@ -374,7 +382,7 @@ def render_postgres(report: dict) -> list[str]:
     lines = [" PostgreSQL (Action.Submit; every commit flushed to disk on both databases; CPU per vote from the"
              " first vote to the final card)",
              f"  {'':40} {'votes/s':>8} {'p99 ms':>8} {'429s':>5}  {'PostgreSQL CPU':>14}  bot CPU, each instance"]
-    for row in report["postgres"]:
+    for row in report["per_database"]:
         name = f"{row['database']}, {row['instances']} instance" + (
             "s behind HAProxy" if row["instances"] > 1 else "")
         each = " ".join(f"{ms:.3f}" for ms in row["bot_cpu_ms_per_vote"])
