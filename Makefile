@@ -7,7 +7,7 @@ JS_DEPS := e2e/node_modules/.installed
 PLAYGROUND_PORT ?= 56150
 FUZZ_EXAMPLES ?= 20000
 
-.PHONY: run test fuzz chromium postgresql haproxy bench bench-cluster clean
+.PHONY: run test fuzz chromium postgresql haproxy bench bench-cluster messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ bench: $(PY_DEPS) postgresql
 ## The same PostgreSQL table with three instances behind HAProxy on this machine.
 bench-cluster: $(PY_DEPS) postgresql haproxy
 	$(BIN)/python bench/run.py --cluster 3 --json var/bench-cluster.json
+
+## Extract every text to translate (babel.cfg) and merge it into each language's messages.po
+## (new texts arrive empty, for translating; tests/test_i18n.py fails until they are).
+messages: $(PY_DEPS)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --project="Poll Bot" --copyright-holder="Poll Bot" -w 120 --no-location --sort-output -o var/messages.pot poll_bot templates
+	$(BIN)/pybabel update -w 120 -i var/messages.pot -d poll_bot/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) e2e/node_modules var .pytest_cache

@@ -295,6 +295,7 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
                    ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s",
                     "postgres_cpu_ms_per_vote")}
         figures["bot_cpu_ms_per_vote"] = [_median(each) for each in zip(*(r.bot_cpu_ms_per_vote for r in rounds))]
+        figures["cpu_ms_per_vote"] = _median([sum(r.bot_cpu_ms_per_vote) for r in rounds])  # all instances
         return {"name": target.name, "database": target.database, "instances": target.instances, **figures}
 
     report = {
@@ -314,6 +315,8 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
     if Target("invoke") in targets:
         report["bot_invoke"] = medians(Target("invoke"))
         report["ratio_invoke_vs_submit"] = report["bot_invoke"]["votes_per_s"] / report["bot"]["votes_per_s"]
+        report["cpu_ratio_invoke_vs_submit"] = (report["bot_invoke"]["cpu_ms_per_vote"]
+                                                / report["bot"]["cpu_ms_per_vote"])
     if stock:
         report["stock_cloudadapter"] = {"requests_per_s": _median([s[0] for s in stock]),
                                         "p50_ms": _median([s[1] for s in stock]), "p99_ms": _median([s[2] for s in stock])}
@@ -356,13 +359,15 @@ def render_sqlite(report: dict) -> list[str]:
         lines += [
             f" {title}",
             f"  votes accepted/s        {bot['votes_per_s']:.0f}",
+            f"  bot CPU per vote        {bot['cpu_ms_per_vote']:.2f} ms",
             f"  /api/messages latency   p50 {bot['p50_ms']:.1f} ms, p99 {bot['p99_ms']:.1f} ms",
             f"  PUTs sent               {bot['puts']:.0f}",
             f"  429s received           {bot['throttled']:.0f}",
             f"  final card after        {'never' if final is None else f'{final:.2f} s'} (from the last vote's ack)",
         ]
     lines += [
-        f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's",
+        f"  invoke votes/s are {report['ratio_invoke_vs_submit']:.2f}x the Submit path's"
+        f" (CPU per vote {report['cpu_ratio_invoke_vs_submit']:.2f}x)",
         f"  votes lost              {report['lost_votes']} (acknowledged vs database vs card)",
     ]
     if "ratio_vs_stock" in report:

@@ -18,7 +18,9 @@ from botframework.connector.auth import AuthenticationConstants
 from .activity import ActivityError, activity_from_json, parse_body
 from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
+from . import i18n
 from .config import Config
+from .i18n import N_, _
 from .signing import ExportLinks, server_secret
 from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, retention
 from .metrics import CONTENT_TYPE, Metrics
@@ -39,7 +41,7 @@ BOT = web.AppKey("bot", PollBot)
 LINKS = web.AppKey("links", ExportLinks)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_ANSWER_SECONDS = 2.0  # /healthz and /metrics never wait longer for the database
-SORRY = "Sorry, something went wrong on my side, so nothing was changed. Please try again."
+SORRY = N_("Sorry, something went wrong on my side, so nothing was changed. Please try again.")
 MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
@@ -184,7 +186,8 @@ def export_links(config: Config) -> ExportLinks:
 async def _export(request: web.Request) -> web.Response:
     """A poll's results as CSV, for a genuine link that has not expired; otherwise nothing (404)."""
     poll_id = request.app[LINKS].poll_of(request.match_info["token"])
-    table = await request.app[STORE].run(export.results_csv, poll_id) if poll_id is not None else None
+    with i18n.using(i18n.first_spoken(request.headers.get("Accept-Language", ""))):  # the browser's language
+        table = await request.app[STORE].run(export.results_csv, poll_id) if poll_id is not None else None
     if table is None:
         raise web.HTTPNotFound()
     return web.Response(body=table.encode("utf-8"), headers={
@@ -271,5 +274,7 @@ def _turn_error_handler(store: Store):
         if activity.conversation is None or activity.conversation.conversation_type not in (None, "personal"):
             return  # never post errors into shared conversations
         conversation_id = conversation_of(activity).id
-        await store.run(lambda uow: uow.outbox.enqueue(conversation_id, "send_message", body=text_message(SORRY)))
+        with i18n.using(activity.locale):  # the turn's own language ended with it
+            sorry = text_message(_(SORRY))
+        await store.run(lambda uow: uow.outbox.enqueue(conversation_id, "send_message", body=sorry))
     return on_error

@@ -11,7 +11,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from . import payloads
+from . import i18n, payloads
 from .features import personal
 from .metrics import Metrics
 from .router import UNKNOWN_BUTTON, Router
@@ -37,6 +37,11 @@ class PollBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         self._metrics.turn(activity.type)
+        with i18n.using(activity.locale):  # everything this turn writes is in the sender's language
+            await self._on_turn(turn_context)
+
+    async def _on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
             sender = activity.from_property.id if activity.from_property else ""
             conversation = conversation_of(activity)
@@ -45,7 +50,8 @@ class PollBot(TeamsActivityHandler):
                 log.warning("refused activity %s: tenant %r is not the tenant of conversation %s",
                             activity.id, conversation.tenant_id, conversation.id)
                 if activity.type == ActivityTypes.invoke:
-                    _answer_invoke(turn_context, personal.bad_request("This conversation belongs to another organisation."))
+                    _answer_invoke(turn_context, personal.bad_request(
+                        i18n._("This conversation belongs to another organisation.")))
                 return
         await super().on_turn(turn_context)
 
@@ -75,12 +81,12 @@ class PollBot(TeamsActivityHandler):
             value = payloads.card_action(activity.value)
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
-            return personal.bad_request(f"{UNKNOWN_BUTTON} ({error})")
+            return personal.bad_request(f"{i18n._(UNKNOWN_BUTTON)} ({error})")
         # The answer is made in the press's own transaction (one round trip, from the state it left).
         turn = dataclasses.replace(self._turn(activity), answer_with=self._answer)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
-            return personal.bad_request(UNKNOWN_BUTTON)
+            return personal.bad_request(i18n._(UNKNOWN_BUTTON))
         if "body" in turn.answer:
             return turn.answer["body"]
         # A handler that reads without `run_once` (a refresh): answered in a transaction of its own.
@@ -241,6 +247,8 @@ def conversation_of(activity: Activity) -> Conversation:
         bot_id=_bot_id(activity),
         team_name=team_name,
         channel_name=channel_name if channel_id and channel_of_data == channel_id else "",
+        # The language of the latest activity that named one: a 1:1 chat's is its person's.
+        locale=i18n.language(activity.locale).tag if activity.locale else "",
     )
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from . import payloads
+from .i18n import N_, _
 from .turn import Turn
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ EventHandler = Callable[[Turn, Any], Awaitable[None]]
 TextHook = Callable[[Turn, str], Awaitable[bool]]
 MAX_COMMAND_WORDS = 3
 
-UNKNOWN_BUTTON = "That button isn't one I recognise, so nothing was changed. Try the latest card."
+UNKNOWN_BUTTON = N_("That button isn't one I recognise, so nothing was changed. Try the latest card.")
 
 
 class Router:
@@ -39,6 +41,7 @@ class Router:
         self._events: dict[str, EventHandler] = {}
         self._fallback: CommandHandler | None = None
         self._text_hooks: list[TextHook] = []
+        self._quick_replies: dict[str, str] = {}
 
     def action(self, verb: str, payload_type: type) -> Callable[[ActionHandler], ActionHandler]:
         def register(handler: ActionHandler) -> ActionHandler:
@@ -58,6 +61,12 @@ class Router:
         self._text_hooks.append(hook)
         return hook
 
+    def quick_replies(self, commands: dict[str, str]) -> None:
+        """Quick replies: title (a catalog text, shown and sent in the person's language) -> the
+        command it stands for. A text starting with a title in the sender's language is read as
+        that command (Agents Playground sends a quick reply's title, Teams its value: the same)."""
+        self._quick_replies.update(commands)
+
     def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
         """A Teams event (read receipt, installation, ...) by the name the edge gives it."""
         def register(handler: EventHandler) -> EventHandler:
@@ -74,6 +83,7 @@ class Router:
         self._commands.update(other._commands)
         self._events.update(other._events)
         self._text_hooks += other._text_hooks
+        self._quick_replies.update(other._quick_replies)
         self._fallback = other._fallback or self._fallback
 
     async def dispatch_action(self, turn: Turn, value: Any) -> Any | None:
@@ -87,7 +97,7 @@ class Router:
             payload = payloads.parse(value, route[0])
         except payloads.PayloadError as error:
             log.warning("rejected card payload from %s in %s: %s", turn.user.id, turn.conversation.id, error)
-            await turn.store.run(turn.refuse, UNKNOWN_BUTTON)
+            await turn.store.run(turn.refuse, _(UNKNOWN_BUTTON))
             return None
         press = json.dumps({"verb": verb, **dataclasses.asdict(payload)}, sort_keys=True)
         await route[1](dataclasses.replace(turn, press=press, pressed=payload), payload)
@@ -104,6 +114,7 @@ class Router:
         for hook in self._text_hooks:
             if await hook(turn, text):
                 return
+        text = self._as_command(text)
         words = text.split(None, MAX_COMMAND_WORDS)
         for count in range(min(MAX_COMMAND_WORDS, len(words)), 0, -1):
             handler = self._commands.get(" ".join(words[:count]).casefold())
@@ -113,3 +124,11 @@ class Router:
                 return
         if self._fallback is not None:
             await self._fallback(turn, text.strip())
+
+    def _as_command(self, text: str) -> str:
+        """A quick reply's title in the sender's language ("Genehmigen #4"), as its command ("approve #4")."""
+        for title, command in self._quick_replies.items():
+            shown = re.match(re.escape(_(title)) + r"(?!\S)", text, re.IGNORECASE)
+            if shown:
+                return command + text[shown.end():]
+        return text

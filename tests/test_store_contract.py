@@ -5,6 +5,7 @@ import asyncio
 import shutil
 import threading
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -125,7 +126,7 @@ async def test_updates_of_one_card_coalesce_until_one_is_claimed(store):
     def enqueue(uow):
         uow.outbox.enqueue(CHANNEL.id, "update_card", card_id=card_id)
 
-    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", subject_id=1))
+    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", "en", subject_id=1))
     await store.run(enqueue)
     await store.run(enqueue)
     job = await store.run(lambda uow: uow.outbox.head(CHANNEL.id))
@@ -142,8 +143,8 @@ async def test_a_subjects_card_in_a_conversation_is_its_first_there(store):
 
     def create(uow):
         uow.conversations.upsert(other, True)
-        return [uow.cards.create(other.id, "poll", subject_id=7), uow.cards.create(CHANNEL.id, "poll", subject_id=7),
-                uow.cards.create(CHANNEL.id, "poll", subject_id=7), uow.cards.create(CHANNEL.id, "approval", subject_id=7)]
+        return [uow.cards.create(other.id, "poll", "en", subject_id=7), uow.cards.create(CHANNEL.id, "poll", "en", subject_id=7),
+                uow.cards.create(CHANNEL.id, "poll", "en", subject_id=7), uow.cards.create(CHANNEL.id, "approval", "en", subject_id=7)]
 
     elsewhere, first_here, _, approval_here = await store.run(create)
     found = lambda kind, conversation: store.run(lambda uow: uow.cards.in_conversation(kind, 7, conversation))
@@ -239,7 +240,7 @@ async def test_a_copy_is_read_up_to_the_last_message_read_with_teams_sized_ids(s
         uow.conversations.upsert(chat, True)
         approval_id = create_approval(uow)
         for activity_id in ("1763750000100", "1763750000200", "99999999999999"):
-            card_id = uow.cards.create(chat.id, "approval", subject_id=approval_id)
+            card_id = uow.cards.create(chat.id, "approval", "en", subject_id=approval_id)
             uow.cards.set_activity_id(card_id, activity_id)
             uow.approvals.add_copy(card_id, approval_id, ALEX.id)
 
@@ -255,7 +256,7 @@ async def test_erasing_a_conversation_removes_everything_stored_for_it(store, da
     def fill(uow):
         poll_id = create_poll(uow)
         uow.polls.add_vote(poll_id, 0, ALEX.id, ALEX.name)
-        card_id = uow.cards.create(CHANNEL.id, "poll", subject_id=poll_id)
+        card_id = uow.cards.create(CHANNEL.id, "poll", "en", subject_id=poll_id)
         uow.cards.set_activity_id(card_id, "1000")
         uow.outbox.enqueue(CHANNEL.id, "update_card", card_id=card_id)
         approval_id = create_approval(uow)
@@ -272,3 +273,19 @@ async def test_erasing_a_conversation_removes_everything_stored_for_it(store, da
     await store.run(lambda uow: uow.conversations.erase([CHANNEL.id]))
     left = {t: database.rows(f'SELECT COUNT(*) FROM "{t}"')[0][0] for t in database.tables()}
     assert {t: n for t, n in left.items() if n} == {}
+
+
+async def test_a_conversation_keeps_the_language_of_its_latest_activity_that_named_one(store):
+    def speak(locale):
+        async def run():
+            await store.record_conversation(replace(CHANNEL, locale=locale), True, "29:megan")
+            return (await store.run(lambda uow: uow.conversations.get(CHANNEL.id))).locale
+        return run()
+
+    assert (await store.run(lambda uow: uow.conversations.get(CHANNEL.id))).locale == ""
+    assert [await speak(tag) for tag in ("de-DE", "", "en-US")] == ["de-DE", "de-DE", "en-US"]
+
+
+async def test_a_card_keeps_the_language_it_was_created_in(store):
+    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", "de-DE", subject_id=1))
+    assert (await store.run(lambda uow: uow.cards.get(card_id))).locale == "de-DE"

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from .. import i18n
 from ..resources import resource_dir
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -27,8 +28,11 @@ def _environment() -> Environment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters["json"] = json_literal
+    # The same callables as the Python code (keywords formatted in, %% for a percent sign).
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=False)
     return env
 
 

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..i18n import N_, _, ngettext, number
 from . import InputError
 
 POLICIES = {
-    "first": "The first response decides",
-    "all": "Everyone must approve",
-    "quorum": "{quorum} of {count} must approve",
-    "sequence": "In sequence, one after another",
+    "first": N_("The first response decides"),
+    "all": N_("Everyone must approve"),
+    "quorum": "",  # "2 of 3 must approve": see policy_text
+    "sequence": N_("In sequence, one after another"),
 }
+# A status in a sentence: "This request is already approved", "Status: pending".
+STATUS_WORDS = {"pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected"),
+                "cancelled": N_("cancelled"), "expired": N_("expired")}
 MAX_TITLE = 200
 MAX_DETAILS = 2000
 MAX_APPROVERS = 20
@@ -60,7 +64,13 @@ class Approval:
         return next((a for a in self.approvers if a.id == user_id), None)
 
     def policy_text(self) -> str:
-        return POLICIES[self.policy].format(quorum=self.quorum, count=len(self.approvers))
+        if self.policy == "quorum":
+            return ngettext("%(num)s of %(count)s must approve", "%(num)s of %(count)s must approve", self.quorum,
+                            count=number(len(self.approvers)))
+        return _(POLICIES[self.policy])
+
+    def status_word(self) -> str:
+        return _(STATUS_WORDS[self.status])
 
 
 @dataclass(frozen=True)
@@ -78,20 +88,24 @@ def validate(title: str, details: str, approvers: list[Person], policy: str, quo
     unique = list({a.id: a for a in approvers}.values())
     problems = []
     if not title:
-        problems.append("Give the request a title.")
+        problems.append(_("Give the request a title."))
     elif len(title) > MAX_TITLE:
-        problems.append(f"Shorten the title to {MAX_TITLE} characters (it has {len(title)}).")
+        problems.append(_("Shorten the title to %(max)s characters (it has %(count)s).", max=number(MAX_TITLE),
+                          count=number(len(title))))
     if len(details) > MAX_DETAILS:
-        problems.append(f"Shorten the details to {MAX_DETAILS} characters (they have {len(details)}).")
+        problems.append(_("Shorten the details to %(max)s characters (they have %(count)s).",
+                          max=number(MAX_DETAILS), count=number(len(details))))
     if any(a.id == requester_id for a in unique):
-        problems.append("You can't approve your own request: pick other approvers.")
+        problems.append(_("You can't approve your own request: pick other approvers."))
     if not 1 <= len(unique) <= MAX_APPROVERS:
-        problems.append(f"Pick 1 to {MAX_APPROVERS} approvers (you picked {len(unique)}).")
+        problems.append(_("Pick 1 to %(max)s approvers (you picked %(count)s).", max=number(MAX_APPROVERS),
+                          count=number(len(unique))))
     if policy not in POLICIES:
-        problems.append("Pick how approvers decide.")
+        problems.append(_("Pick how approvers decide."))
     elif policy == "quorum" and not 1 <= quorum <= len(unique):
-        between = f"between 1 and {len(unique)}" if len(unique) > 1 else "1 with one approver"
-        problems.append(f"The number who must approve has to be {between}.")
+        problems.append(_("The number who must approve has to be between 1 and %(count)s.",
+                          count=number(len(unique))) if len(unique) > 1
+                        else _("The number who must approve has to be 1 with one approver."))
     if problems:
         raise ApprovalInputError(" ".join(problems))
     return Draft(title, details, tuple(unique), policy, quorum if policy == "quorum" else len(unique))
@@ -108,21 +122,26 @@ def current_turn(approval: Approval) -> tuple[Approver, ...]:
 def decision_problem(approval: Approval, user_id: str, verdict: str, reason: str) -> str | None:
     """Why this user may not record this verdict now, or None."""
     if not approval.pending:
-        return f"This request is already {approval.status}, so nothing was changed."
+        return _already(approval)
     if user_id == approval.requester.id:
-        return "You can't decide on your own request."
+        return _("You can't decide on your own request.")
     approver = approval.approver(user_id)
     if approver is None:
-        return "Only the listed approvers can decide on this request."
+        return _("Only the listed approvers can decide on this request.")
     if approver.decision is not None:
-        return f"You already {approver.decision} this request."
+        return (_("You already approved this request.") if approver.decision == "approved"
+                else _("You already rejected this request."))
     if approver not in current_turn(approval):
-        return f"It's {current_turn(approval)[0].name}'s turn first; you'll be asked when it's yours."
+        return _("It's %(name)s's turn first; you'll be asked when it's yours.", name=current_turn(approval)[0].name)
     if verdict == "rejected" and not reason.strip():
-        return "Give a reason when you reject."
+        return _("Give a reason when you reject.")
     if len(reason) > MAX_REASON:
-        return f"Shorten the comment to {MAX_REASON} characters."
+        return _("Shorten the comment to %(max)s characters.", max=number(MAX_REASON))
     return None
+
+
+def _already(approval: Approval) -> str:
+    return _("This request is already %(outcome)s, so nothing was changed.", outcome=approval.status_word())
 
 
 def decide(approval: Approval, user_id: str, verdict: str, comment: str, at: str) -> Approval:
@@ -146,20 +165,20 @@ def outcome(approval: Approval) -> str:
 
 def reassign_problem(approval: Approval, user_id: str, new: Person) -> str | None:
     if not approval.pending:
-        return f"This request is already {approval.status}, so nothing was changed."
+        return _already(approval)
     approver = approval.approver(user_id)
     if approver is None or approver.decision is not None or approver not in current_turn(approval):
-        return "Only an approver whose turn it is can hand it to someone else."
+        return _("Only an approver whose turn it is can hand it to someone else.")
     if new.id == approval.requester.id:
-        return "The requester can't approve their own request."
+        return _("The requester can't approve their own request.")
     if approval.approver(new.id) is not None:
-        return f"{new.name} is already an approver of this request."
+        return _("%(name)s is already an approver of this request.", name=new.name)
     return None
 
 
 def may_cancel(approval: Approval, user_id: str) -> str | None:
     if user_id != approval.requester.id:
-        return "Only the requester can cancel this request."
+        return _("Only the requester can cancel this request.")
     if not approval.pending:
-        return f"This request is already {approval.status}, so nothing was changed."
+        return _already(approval)
     return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import _, number
 from . import InputError
 
 MAX_QUESTION = 300
@@ -30,7 +31,7 @@ def draft_from_command(args: str) -> PollDraft:
 
 def draft_from_form(question: str, options_text: str, choice_mode: str) -> PollDraft:
     if choice_mode not in ("single", "multiple"):
-        raise PollInputError("Pick single or multiple choice.")
+        raise PollInputError(_("Pick single or multiple choice."))
     return validate_draft(question, options_text.splitlines(), multiple_choice=choice_mode == "multiple")
 
 
@@ -39,24 +40,24 @@ def validate_draft(question: str, options: list[str], multiple_choice: bool) -> 
     labels = [o.strip() for o in options if o.strip()]
     problems = []
     if not question:
-        problems.append("Write a question.")
+        problems.append(_("Write a question."))
     elif len(question) > MAX_QUESTION:
-        problems.append(f"Shorten the question to {MAX_QUESTION} characters (it has {len(question)}).")
+        problems.append(_("Shorten the question to %(max)s characters (it has %(count)s).", max=MAX_QUESTION,
+                          count=number(len(question))))
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        problems.append(f"Give {MIN_OPTIONS} to {MAX_OPTIONS} options (you gave {len(labels)}).")
+        problems.append(_("Give %(min)s to %(max)s options (you gave %(count)s).", min=MIN_OPTIONS, max=MAX_OPTIONS,
+                          count=number(len(labels))))
     for label in labels:
         if len(label) > MAX_OPTION:
-            problems.append(f"Shorten option \"{label[:20]}…\" to {MAX_OPTION} characters (it has {len(label)}).")
+            problems.append(_("Shorten option \"%(option)s…\" to %(max)s characters (it has %(count)s).",
+                              option=label[:20], max=MAX_OPTION, count=number(len(label))))
     duplicates = sorted({label for label in labels if [x.casefold() for x in labels].count(label.casefold()) > 1})
     if duplicates:
-        problems.append("Each option must be different: " + ", ".join(f'"{d}"' for d in duplicates) + " repeats.")
+        problems.append(_("Each option must be different: %(options)s repeats.",
+                          options=", ".join(f'"{d}"' for d in duplicates)))
     if problems:
         raise PollInputError(" ".join(problems))
     return PollDraft(question, tuple(labels), multiple_choice)
-
-
-ONLY_ADDITIONS = ("People have already voted, so only new options can be added at the end: "
-                  "keep the question and the options there are as they are.")
 
 
 def edited(question: str, labels: tuple[str, ...], voted: bool, multiple_choice: bool,
@@ -65,7 +66,8 @@ def edited(question: str, labels: tuple[str, ...], voted: bool, multiple_choice:
     after, only options may be added at the end (a vote must keep meaning what it meant)."""
     draft = validate_draft(new_question, new_options.splitlines(), multiple_choice)
     if voted and (draft.question != question or draft.options[:len(labels)] != labels):
-        raise PollInputError(ONLY_ADDITIONS)
+        raise PollInputError(_("People have already voted, so only new options can be added at the end: "
+                               "keep the question and the options there are as they are."))
     return draft
 
 

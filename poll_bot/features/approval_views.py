@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import payloads
 from ..cards import MAX_REFRESH_USERS, clip
+from ..i18n import N_, _, date_time, ngettext
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
@@ -15,25 +16,25 @@ from ..store.approvals import ApprovalEvent
 # Colours that stay readable in light and dark themes: no green or amber text for words that
 # matter (both turn pale on a dark background); the emoji carries the meaning.
 STATUS = {
-    "pending": ("⏳ APPROVAL · PENDING", "Accent", ""),
-    "approved": ("✅ APPROVAL · APPROVED", "Default", "Approved."),
-    "rejected": ("❌ APPROVAL · REJECTED", "Attention", "Rejected."),
-    "cancelled": ("🚫 APPROVAL · CANCELLED", "Default", "Cancelled by the requester."),
-    "expired": ("⌛ APPROVAL · EXPIRED", "Default", "Expired: no decision by the due date."),
+    "pending": ("⏳", N_("APPROVAL · PENDING"), "Accent", ""),
+    "approved": ("✅", N_("APPROVAL · APPROVED"), "Default", N_("Approved.")),
+    "rejected": ("❌", N_("APPROVAL · REJECTED"), "Attention", N_("Rejected.")),
+    "cancelled": ("🚫", N_("APPROVAL · CANCELLED"), "Default", N_("Cancelled by the requester.")),
+    "expired": ("⌛", N_("APPROVAL · EXPIRED"), "Default", N_("Expired: no decision by the due date.")),
 }
 # What an approver who never decided shows once the request is over.
-UNDECIDED_WHEN = {"cancelled": "🚫 Cancelled", "expired": "⌛ Expired", "approved": "Not needed",
-                  "rejected": "Not needed"}
+UNDECIDED_WHEN = {"cancelled": N_("🚫 Cancelled"), "expired": N_("⌛ Expired"), "approved": N_("Not needed"),
+                  "rejected": N_("Not needed")}
+# The audit's events as sentences; `detail` is a name (the "closed" and "reopened" ones say why).
 EVENTS = {
-    "created": "asked for approval",
-    "decided": "{detail}",
-    "reassigned": "handed their turn to {detail}",
-    "cancelled": "cancelled the request",
-    "expired": "marked the request expired (due date passed)",
-    "reminded": "reminded {detail}",
-    "closed": "closed the request: {detail}",
-    "reopened": "reopened the request: {detail}",
-    "approver_left": "told the requester that {detail} left the conversation",
+    "created": N_("%(actor)s asked for approval"),
+    "reassigned": N_("%(actor)s handed their turn to %(detail)s"),
+    "cancelled": N_("%(actor)s cancelled the request"),
+    "expired": N_("%(actor)s marked the request expired (due date passed)"),
+    "reminded": N_("%(actor)s reminded %(detail)s"),
+    "closed": N_("%(actor)s closed the request: its channel was deleted."),
+    "reopened": N_("%(actor)s reopened the request: its channel was restored."),
+    "approver_left": N_("%(actor)s told the requester that %(detail)s left the conversation"),
 }
 
 
@@ -53,12 +54,12 @@ def when(iso: str | None) -> str:
 
 
 def when_in(iso: str, zone: str) -> str:
-    """'21 Nov, 11:02 CET': a stored UTC time for a text message, in the reader's IANA time zone."""
+    """'Nov 21, 11:02 AM CET': a stored UTC time for a text message, in the reader's IANA time zone."""
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = timezone.utc
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d %b, %H:%M %Z").lstrip("0")
+    return date_time(datetime.fromisoformat(iso).astimezone(tz))
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
                   viewer: ApprovalViewer | None = None) -> ApprovalView:
     """The shared card (viewer None: Approve and Reject while pending), or one person's view of it:
     an approver on turn also gets Reassign, the requester Cancel, anyone else no buttons."""
-    status_line, color, outcome = STATUS[approval.status]
+    emoji, status, color, outcome = STATUS[approval.status]
+    outcome = _(outcome) if outcome else ""
     if approval.closed_reason == "channel_deleted":
-        outcome = "Closed because its channel was deleted. It reopens if the channel is restored."
+        outcome = _("Closed because its channel was deleted. It reopens if the channel is restored.")
     current = {a.id for a in rules.current_turn(approval)}
     taken = {a.id for a in approval.approvers} | {approval.requester.id}
     reassign_choices = tuple(m for m in members if m.id not in taken)
@@ -122,10 +124,10 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         title=approval.title,
         details=approval.details,
         requester=approval.requester.name,
-        status_line=status_line,
+        status_line=f"{emoji} {_(status)}",
         status_color=color,
         policy_line=approval.policy_text(),
-        due_line=f"Due {when(approval.due_at)}" if approval.due_at else "",
+        due_line=_("Due %(when)s", when=when(approval.due_at)) if approval.due_at else "",
         approvers=tuple(_row(a, a.id in current, approval.status) for a in approval.approvers),
         outcome_line=outcome,
         pending=approval.pending,
@@ -153,13 +155,13 @@ def _actions(approval: Approval, current: set[str], viewer: ApprovalViewer | Non
 
 def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
     if approver.decision == "approved":
-        state, color = f"✅ Approved · {when(approver.decided_at)}", "Default"
+        state, color = _("✅ Approved · %(when)s", when=when(approver.decided_at)), "Default"
     elif approver.decision == "rejected":
-        state, color = f"❌ Rejected · {when(approver.decided_at)}", "Attention"
+        state, color = _("❌ Rejected · %(when)s", when=when(approver.decided_at)), "Attention"
     elif current:
-        state, color = "⏳ Their turn", "Accent"
+        state, color = _("⏳ Their turn"), "Accent"
     else:
-        state, color = UNDECIDED_WHEN.get(status, "Waiting"), "Default"
+        state, color = _(UNDECIDED_WHEN.get(status, N_("Waiting"))), "Default"
     return ApproverRow(approver.name, state, color, clip(approver.comment, CARD_COMMENT_CHARS), current)
 
 
@@ -170,20 +172,32 @@ class HistoryLine:
 
 
 def _history(events: list[ApprovalEvent]) -> tuple[HistoryLine, ...]:
-    lines = [HistoryLine(when(e.at), clip(f"{e.actor} {EVENTS[e.event].format(detail=e.detail)}", CARD_HISTORY_CHARS))
-             for e in events[-CARD_HISTORY_EVENTS:]]
+    lines = [HistoryLine(when(e.at), clip(event_text(e), CARD_HISTORY_CHARS)) for e in events[-CARD_HISTORY_EVENTS:]]
     hidden = len(events) - len(lines)
-    return tuple(([HistoryLine("", f"… {hidden} earlier events")] if hidden else []) + lines)
+    earlier = ngettext("… %(num)s earlier event", "… %(num)s earlier events", hidden)
+    return tuple(([HistoryLine("", earlier)] if hidden else []) + lines)
+
+
+def event_text(event: ApprovalEvent) -> str:
+    """One line of the audit. A decision's detail is its verdict, then the comment after ': '."""
+    if event.event != "decided":
+        return _(EVENTS[event.event], actor=event.actor, detail=event.detail)
+    verdict, _colon, comment = event.detail.partition(": ")
+    if verdict == "approved":
+        return (_("%(actor)s approved: %(comment)s", actor=event.actor, comment=comment) if comment
+                else _("%(actor)s approved", actor=event.actor))
+    return _("%(actor)s rejected: %(comment)s", actor=event.actor, comment=comment)
 
 
 def summary_text(approval: Approval, zone: str) -> str:
     """The request as plain text, for the 1:1 quick replies; times in the reader's zone."""
-    lines = [f"#{approval.id} {approval.title} (requested by {approval.requester.name})"]
+    lines = [_("#%(id)s %(title)s (requested by %(name)s)", id=approval.id, title=approval.title,
+               name=approval.requester.name)]
     if approval.details:
         lines.append(approval.details)
-    lines.append(f"{approval.policy_text()}. Status: {approval.status}.")
+    lines.append(_("%(policy)s. Status: %(status)s.", policy=approval.policy_text(), status=approval.status_word()))
     if approval.due_at:
-        lines.append(f"Due {when_in(approval.due_at, zone)}.")
+        lines.append(_("Due %(when)s.", when=when_in(approval.due_at, zone)))
     return "\n".join(lines)
 
 

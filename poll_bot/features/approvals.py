@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .. import i18n
 from ..cards import Viewer, render_card
+from ..i18n import N_, _
 from ..domain import approvals as rules
 from ..domain.approvals import Approval, ApprovalInputError, Person
 from ..payloads import ApprovalDecision, ApprovalFormSubmit, ApprovalReassign, ApprovalRef
@@ -23,14 +25,21 @@ from ..store.models import Card
 from ..turn import Turn, text_message, with_suggestions
 from .approval_views import ApprovalViewer, approval_form_view, approval_view, summary_text
 from .forms import open_form, submit_form
+from .places import place
 
 router = Router()
 
 BOT = Person("", "Poll Bot")  # the actor of events nobody caused (expiry, reminders)
-EXAMPLE = "approval New laptops | Three 14-inch laptops for the new hires @Alex @Patti"
-# Mentions cannot be typed everywhere (Agents Playground mentions only the bot): the form always works.
-FORM_HINT = ("Type approval on its own for a form where you pick the approvers from a list, "
-             f"or @mention them: {EXAMPLE}")
+EXAMPLE = N_("approval New laptops | Three 14-inch laptops for the new hires @Alex @Patti")
+# The quick replies under a request: each sends its command with the request's number.
+REPLY_WORDS = {"approve": N_("Approve"), "reject": N_("Reject"), "details": N_("Details")}
+router.quick_replies({title: command for command, title in REPLY_WORDS.items()})
+
+
+def form_hint() -> str:
+    # Mentions cannot be typed everywhere (Agents Playground mentions only the bot): the form always works.
+    return _("Type approval on its own for a form where you pick the approvers from a list, or @mention them: "
+             "%(example)s", example=_(EXAMPLE))
 _TARGET = re.compile(r"^#(\d{1,19})\s*(.*)$", re.DOTALL)  # request ids are SQLite integers
 
 
@@ -47,13 +56,13 @@ def _approval_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
         uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # the form lists them: read them first
         open_form(uow, turn, "approval_form")
         return
-    title, _, details = args.partition("|")
+    title, _bar, details = args.partition("|")
     approvers = [Person(m.id, m.name) for m in turn.mentions]
     try:
         draft = rules.validate(_unmention(title, approvers), _unmention(details, approvers), approvers, "all", 0,
                                turn.user.id)
     except ApprovalInputError as error:
-        turn.reply(uow, f"I couldn't create that request. {error}\n{FORM_HINT}")
+        turn.reply(uow, _("I couldn't create that request. %(problem)s", problem=error) + "\n" + form_hint())
         return
     _create(uow, turn, draft, due_at=None)
 
@@ -75,7 +84,7 @@ def _submit_form(uow: UnitOfWork, turn: Turn, s: ApprovalFormSubmit) -> None:
         candidates = {p.id: p for p in _candidates(uow, turn.conversation.id, turn.user.id)}
         unknown = [i for i in s.approvers.split(",") if i and i not in candidates]
         if unknown:
-            raise ApprovalInputError("Pick approvers from the list.")
+            raise ApprovalInputError(_("Pick approvers from the list."))
         chosen = [candidates[i] for i in s.approvers.split(",") if i]
         due_at = due_from(s.due_date, s.due_time, turn.timezone, datetime.now(timezone.utc))
         draft = rules.validate(s.title, s.details, chosen, s.policy, _number(s.quorum), turn.user.id)
@@ -89,7 +98,7 @@ def _number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ApprovalInputError("The number who must approve has to be a whole number.") from None
+        raise ApprovalInputError(_("The number who must approve has to be a whole number.")) from None
 
 
 def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None:
@@ -104,9 +113,9 @@ def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None
         # A day without a time is due at its very end, in the requester's time zone.
         local = datetime.fromisoformat(f"{day}T{time_of_day or '23:59:59'}").replace(tzinfo=tz)
     except ValueError:
-        raise ApprovalInputError("Give the due date as a date and a time.") from None
+        raise ApprovalInputError(_("Give the due date as a date and a time.")) from None
     if local <= now:
-        raise ApprovalInputError("The due date has to be in the future.")
+        raise ApprovalInputError(_("The due date has to be in the future."))
     return local.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -123,7 +132,7 @@ def _create(uow: UnitOfWork, turn: Turn, draft: rules.Draft, due_at: str | None)
     requester = Person(turn.user.id, turn.user.name)
     approval_id = uow.approvals.create(turn.conversation.id, requester, draft, due_at)
     uow.approvals.log(approval_id, requester, "created")
-    card_id = uow.cards.create(turn.conversation.id, "approval", subject_id=approval_id)
+    card_id = uow.cards.create(turn.conversation.id, "approval", i18n.current(), subject_id=approval_id)
     uow.outbox.enqueue(turn.conversation.id, "fetch_members")  # for the Reassign picker
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     approval = uow.approvals.get(approval_id)
@@ -175,7 +184,7 @@ def _reassign(uow: UnitOfWork, turn: Turn, approval_id: int, to_id: str) -> None
         return
     candidates = _candidates(uow, approval.conversation_id, approval.requester.id)
     new = next((p for p in candidates if p.id == to_id), None)
-    problem = "Pick someone from the list." if new is None else rules.reassign_problem(approval, turn.user.id, new)
+    problem = _("Pick someone from the list.") if new is None else rules.reassign_problem(approval, turn.user.id, new)
     if problem:
         turn.refuse(uow, problem)
         return
@@ -213,14 +222,14 @@ def _load_here(uow: UnitOfWork, turn: Turn, approval_id: int) -> Approval | None
     Locked until the transaction ends: the caller changes it."""
     approval = uow.approvals.get(approval_id, for_update=True)
     if approval is None:
-        turn.refuse(uow, "This request no longer exists, so nothing was changed.")
+        turn.refuse(uow, _("This request no longer exists, so nothing was changed."))
         return None
     shown_here = (
         turn.same_thread(approval.conversation_id)
         or uow.cards.in_conversation("approval", approval_id, turn.conversation.id) is not None
     )
     if not shown_here:
-        turn.refuse(uow, "That request isn't in this conversation, so nothing was changed.")
+        turn.refuse(uow, _("That request isn't in this conversation, so nothing was changed."))
         return None
     return approval
 
@@ -256,16 +265,27 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
         return
     if uow.cards.in_conversation("approval", approval.id, chat_id) is not None:
         return
-    card_id = uow.cards.create(chat_id, "approval", subject_id=approval.id)
-    uow.approvals.add_copy(card_id, approval.id, then["user_id"])
-    uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
-    prompt = f"{approval.requester.name} asks for your approval: {approval.title}"
-    uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
+    with i18n.using(language_for(uow, chat_id, approval)):
+        card_id = uow.cards.create(chat_id, "approval", i18n.current(), subject_id=approval.id)
+        uow.approvals.add_copy(card_id, approval.id, then["user_id"])
+        uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
+        prompt = _("%(name)s asks for your approval: %(title)s", name=approval.requester.name, title=approval.title)
+        uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
+
+
+def language_for(uow: UnitOfWork, chat_id: str, approval: Approval) -> str:
+    """What is sent to someone's 1:1 chat about a request is in their language (that chat's), or
+    while the bot doesn't know it yet, in the request's (its requester's)."""
+    chat = uow.conversations.get(chat_id)
+    if chat is not None and chat.locale:
+        return chat.locale
+    home = uow.cards.in_conversation("approval", approval.id, approval.conversation_id)
+    return home.locale if home else i18n.current()
 
 
 def replies_for(approval: Approval) -> list[str]:
     """Quick replies under one request act on that request, even when others are waiting too."""
-    return [f"{word} #{approval.id}" for word in ("Approve", "Reject", "Details")]
+    return [f"{_(word)} #{approval.id}" for word in REPLY_WORDS.values()]
 
 
 def _tell_requester(uow: UnitOfWork, approval: Approval, kind: str = "approval_outcome", **extra: str) -> None:
@@ -279,26 +299,40 @@ def _tell_requester(uow: UnitOfWork, approval: Approval, kind: str = "approval_o
             "user_id": approval.requester.id, "then": then})
 
 
+# The requester's notification when their request ends: (text, summary).
+OUTCOMES = {
+    "approved": (N_("Your request “%(title)s” was approved."), N_("Request approved: %(title)s")),
+    "rejected": (N_("Your request “%(title)s” was rejected."), N_("Request rejected: %(title)s")),
+    "cancelled": (N_("Your request “%(title)s” was cancelled."), N_("Request cancelled: %(title)s")),
+    "expired": (N_("Your request “%(title)s” expired."), N_("Request expired: %(title)s")),
+}
+
+
 def tell_outcome(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     approval = uow.approvals.get(then["approval"])
     if approval is None:
         return
-    rejected = [a for a in approval.approvers if a.decision == "rejected"]
-    text = f"Your request “{approval.title}” was {approval.status}."
-    if approval.closed_reason == "channel_deleted":
-        text = f"Your request “{approval.title}” was closed because its channel was deleted."
-    elif rejected:
-        text += f" {rejected[0].name} rejected it: {rejected[0].comment}"
-    _alert(uow, chat_id, approval, text, f"Request {approval.status}: {approval.title}")
+    with i18n.using(language_for(uow, chat_id, approval)):
+        rejected = [a for a in approval.approvers if a.decision == "rejected"]
+        text, summary = OUTCOMES[approval.status]
+        text = _(text, title=approval.title)
+        if approval.closed_reason == "channel_deleted":
+            text = _("Your request “%(title)s” was closed because its channel was deleted.", title=approval.title)
+        elif rejected:
+            text += " " + _("%(name)s rejected it: %(reason)s", name=rejected[0].name, reason=rejected[0].comment)
+        _alert(uow, chat_id, approval, text, _(summary, title=approval.title))
 
 
 def tell_approver_left(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
     approval = uow.approvals.get(then["approval"])
     if approval is None or not approval.pending:
         return
-    text = (f"{then['name']} left {then['place']} but still has to decide on your request “{approval.title}”. "
-            "Reassign their turn from the request card, or cancel the request.")
-    _alert(uow, chat_id, approval, text, f"An approver left: {approval.title}")
+    with i18n.using(language_for(uow, chat_id, approval)):
+        where = place(uow.conversations.named(then.get("conversation", "")))
+        text = _("%(name)s left %(place)s but still has to decide on your request “%(title)s”. Reassign their "
+                 "turn from the request card, or cancel the request.", name=then["name"], place=where,
+                 title=approval.title)
+        _alert(uow, chat_id, approval, text, _("An approver left: %(title)s", title=approval.title))
 
 
 def _alert(uow: UnitOfWork, chat_id: str, approval: Approval, text: str, summary: str) -> None:
@@ -331,15 +365,16 @@ def reopen_for_restored_channel(uow: UnitOfWork, conversation_ids: list[str]) ->
         _after_change(uow, before, uow.approvals.get(approval_id))
 
 
-def approver_left(uow: UnitOfWork, conversation_ids: list[str], user_id: str, place: str) -> None:
-    """Someone left the conversations of these requests while still due to decide: tell each requester."""
+def approver_left(uow: UnitOfWork, conversation_ids: list[str], user_id: str, left: str) -> None:
+    """Someone left the conversations of these requests (`left`: the conversation they left) while
+    still due to decide: tell each requester."""
     for approval_id in uow.approvals.in_conversations(conversation_ids, "pending"):
         approval = uow.approvals.get(approval_id)
         approver = approval.approver(user_id)
         if approver is None or approver.decision is not None:
             continue
         uow.approvals.log(approval_id, BOT, "approver_left", approver.name)
-        _tell_requester(uow, approval, "approver_left", name=approver.name, place=place)
+        _tell_requester(uow, approval, "approver_left", name=approver.name, conversation=left)
 
 
 @router.command("approve")
@@ -358,41 +393,44 @@ async def details_typed(turn: Turn, args: str) -> None:
 
 
 def _typed_decision(uow: UnitOfWork, turn: Turn, verdict: str, args: str) -> None:
-    word = "Approve" if verdict == "approved" else "Reject"
-    approval, text = _pick(uow, turn, args, word)
+    approval, text = _pick(uow, turn, args, "approve" if verdict == "approved" else "reject")
     if approval is None:
         return
     if verdict == "rejected" and not text:
-        turn.reply(uow, f"Add your reason, for example: reject #{approval.id} over budget")
+        turn.reply(uow, _("Add your reason, for example: reject #%(id)s over budget", id=approval.id))
         return
     if _decide(uow, turn, uow.approvals.get(approval.id, for_update=True), verdict, text):
+        done = (_("You approved #%(id)s “%(title)s”.", id=approval.id, title=approval.title) if verdict == "approved"
+                else _("You rejected #%(id)s “%(title)s”.", id=approval.id, title=approval.title))
         # Tied to the request's card, so erasing the request's conversation removes it too.
         uow.outbox.enqueue(turn.conversation.id, "send_message", card_id=_home_card_id(uow, approval),
-                           body=text_message(f"You {verdict} #{approval.id} “{approval.title}”."))
+                           body=text_message(done))
 
 
 def _typed_details(uow: UnitOfWork, turn: Turn, args: str) -> None:
-    approval, _ = _pick(uow, turn, args, "Details")
+    approval, _text = _pick(uow, turn, args, "details")
     if approval is not None:
         turn.reply(uow, summary_text(approval, turn.timezone))
 
 
-def _pick(uow: UnitOfWork, turn: Turn, args: str, word: str) -> tuple[Approval | None, str]:
+def _pick(uow: UnitOfWork, turn: Turn, args: str, command: str) -> tuple[Approval | None, str]:
     """The request a typed quick reply is about: `#id` if given, else the only one waiting."""
     waiting = uow.approvals.awaiting(turn.user.id)
     match = _TARGET.match(args.strip())
     if match:
         chosen = next((a for a in waiting if a.id == int(match.group(1))), None)
         if chosen is None:
-            turn.reply(uow, f"Request #{match.group(1)} isn't waiting for your decision.")
+            turn.reply(uow, _("Request #%(id)s isn't waiting for your decision.", id=match.group(1)))
         return chosen, match.group(2).strip()
     if not waiting:
-        turn.reply(uow, "Nothing is waiting for your decision.")
+        turn.reply(uow, _("Nothing is waiting for your decision."))
         return None, ""
     if len(waiting) > 1:
-        lines = [f"#{a.id} {a.title} (from {a.requester.name})" for a in waiting[:6]]
+        lines = [_("#%(id)s %(title)s (from %(name)s)", id=a.id, title=a.title, name=a.requester.name)
+                 for a in waiting[:6]]
         uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(
-            "Which request? " + "; ".join(lines), [f"{word} #{a.id}" for a in waiting[:6]]))
+            _("Which request? %(requests)s", requests="; ".join(lines)),
+            [f"{_(REPLY_WORDS[command])} #{a.id}" for a in waiting[:6]]))
         return None, ""
     return waiting[0], args.strip()
 
@@ -418,9 +456,10 @@ def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
         if not any(a.id == copy.user_id for a in rules.current_turn(approval)):
             continue
         card = uow.cards.get(copy.card_id)
-        uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
-            f"Reminder: {approval.requester.name} is waiting for your decision on “{approval.title}”.",
-            replies_for(approval)))
+        with i18n.using(language_for(uow, card.conversation_id, approval)):
+            uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
+                _("Reminder: %(name)s is waiting for your decision on “%(title)s”.", name=approval.requester.name,
+                  title=approval.title), replies_for(approval)))
         uow.approvals.mark_reminded(copy.card_id)
         name = next(a.name for a in approval.approvers if a.id == copy.user_id)
         uow.approvals.log(approval.id, BOT, "reminded", name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..i18n import _
 from ..store import UnitOfWork
 
 # A cell starting with one of these would run as a formula in Excel or LibreOffice (CSV injection).
@@ -13,13 +14,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def results_csv(uow: UnitOfWork, poll_id: int) -> str | None:
     """One row per vote (option, voter, time in UTC), UTF-8 with a BOM so Excel reads names right;
-    None if the poll is gone."""
+    None if the poll is gone. The header row is in the current language."""
     poll = uow.polls.get(poll_id)
     if poll is None:
         return None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Option", "Voter", "Voted at (UTC)"])
+    writer.writerow([_("Option"), _("Voter"), _("Voted at (UTC)")])
     for position, voter, voted_at in uow.polls.votes(poll_id):
         writer.writerow([_cell(poll.option_label(position)), _cell(voter), voted_at])
     return "\ufeff" + out.getvalue()

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Callable
 
+from .. import i18n
 from ..domain import InputError
+from ..i18n import _
 from ..store import UnitOfWork
 from ..store.models import Card
 from ..turn import Turn
@@ -12,18 +14,19 @@ from ..turn import Turn
 
 def open_form(uow: UnitOfWork, turn: Turn, kind: str) -> None:
     """Post an empty creation form of this kind, owned by the sender."""
-    card_id = uow.cards.create(turn.conversation.id, kind, owner_id=turn.user.id)
+    card_id = uow.cards.create(turn.conversation.id, kind, i18n.current(), owner_id=turn.user.id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
 
 
 def form_problem(turn: Turn, card: Card | None, kind: str, command: str) -> str | None:
     """Why this press on a creation form must change nothing, or None."""
     if card is None or card.kind != kind or not turn.same_thread(card.conversation_id):
-        return f"That form isn't one I recognise, so nothing was sent. Type `{command}` for a new form."
+        return _("That form isn't one I recognise, so nothing was sent. Type `%(command)s` for a new form.",
+                 command=command)
     if card.state.get("status") == "posted":
-        return f"That form was already used. Type `{command}` for a new form."
+        return _("That form was already used. Type `%(command)s` for a new form.", command=command)
     if card.owner_id != turn.user.id:
-        return f"That form belongs to someone else. Type `{command}` to get your own."
+        return _("That form belongs to someone else. Type `%(command)s` to get your own.", command=command)
     return None
 
 

@@ -12,7 +12,7 @@ from ..router import Router
 from ..store import UnitOfWork
 from ..turn import Member, TeamEvent, Turn, thread_key
 from . import approvals, polls
-from .prompts import place, welcome
+from .prompts import welcome
 
 router = Router()
 
@@ -163,7 +163,6 @@ def _members_removed(uow: UnitOfWork, turn: Turn, people: tuple[Member, ...]) ->
     ids = _scope(uow, turn)
     if not ids:
         return
-    where = place(uow.conversations.named(turn.conversation.id))
     for person in people:
         uow.people.remove_member(ids, person.id)
-        approvals.approver_left(uow, ids, person.id, where)
+        approvals.approver_left(uow, ids, person.id, turn.conversation.id)

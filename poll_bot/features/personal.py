@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..cards import ADAPTIVE_CARD, Viewer, render_card
+from ..i18n import _
 from ..payloads import subject_of
 from ..store import UnitOfWork
 from ..store.models import Card
@@ -34,7 +35,7 @@ def answer(uow: UnitOfWork, turn: Turn, pressed: Any, renderers: dict[str, Rende
     if content is None and not notice and kind in TOMBSTONES:
         content = render_card("deleted", subject=TOMBSTONES[kind])  # the press deleted it
     if content is None:
-        return {"statusCode": 200, "type": MESSAGE, "value": notice or "Done."}
+        return {"statusCode": 200, "type": MESSAGE, "value": notice or _("Done.")}
     return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": content}
 
 

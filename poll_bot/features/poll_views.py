@@ -7,6 +7,7 @@ from typing import Any
 from .. import payloads
 from ..cards import clip
 from ..domain import polls as rules
+from ..i18n import _, ngettext, number, percent
 from ..store.models import Poll, PollResults
 
 
@@ -68,12 +69,12 @@ class PollView:
     max_question: int = rules.MAX_QUESTION
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def _votes(n: int) -> str:
+    return ngettext("%(num)s vote", "%(num)s votes", n)
 
 
-def _people(n: int) -> str:
-    return "1 person" if n == 1 else f"{n} people"
+def _voted(n: int) -> str:
+    return ngettext("%(num)s person voted", "%(num)s people voted", n)
 
 
 def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
@@ -86,7 +87,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     options = tuple(
         OptionView(
             label=o.label,
-            count_text=f"{_plural(o.votes, 'vote')} · {o.percent}%" if result.voters else "0 votes",
+            count_text=f"{_votes(o.votes)} · {percent(o.percent)}" if result.voters else _votes(0),
             percent=o.percent,
             leading=o.leading,
             winner=o.leading and not poll.is_open,
@@ -113,14 +114,15 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         options=options,
         summary_line=_summary(poll, result, leaders),
         status_line=_status(poll),
-        manage_title="Close poll" if poll.is_open else "Reopen poll",
+        manage_title=_("Close poll") if poll.is_open else _("Reopen poll"),
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
         export_payload=payloads.make("poll.export", poll=poll.id),
         edit_payload=payloads.make("poll.edit", poll=poll.id),
         options_text="\n".join(o.label for o in poll.options),
-        edit_hint=("People have voted: add options at the end (up to 10)." if result.voters
-                   else "Change the question or the options (2 to 10, one per line)."),
+        edit_hint=(_("People have voted: add options at the end (up to %(max)s).", max=rules.MAX_OPTIONS)
+                   if result.voters else _("Change the question or the options (%(min)s to %(max)s, one per line).",
+                                           min=rules.MIN_OPTIONS, max=rules.MAX_OPTIONS)),
     )
 
 
@@ -128,7 +130,8 @@ def _names(names: list[str], votes: int) -> str:
     if not names:
         return ""
     shown = ", ".join(clip(name, NAME_CHARS) for name in names)
-    return shown + (f" and {votes - len(names)} more" if votes > len(names) else "")
+    more = votes - len(names)
+    return ngettext("%(names)s and %(num)s more", "%(names)s and %(num)s more", more, names=shown) if more else shown
 
 
 def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
@@ -141,33 +144,36 @@ def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
 
 def _kind_line(poll: Poll) -> str:
     if not poll.is_open:
-        return "📊 POLL · CLOSED"
-    return "📊 POLL · " + ("CHOOSE ANY" if poll.multiple_choice else "CHOOSE ONE")
+        return "📊 " + _("POLL · CLOSED")
+    return "📊 " + (_("POLL · CHOOSE ANY") if poll.multiple_choice else _("POLL · CHOOSE ONE"))
 
 
 def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
-    of_voters = " · percentages are of voters" if poll.multiple_choice else ""
+    of_voters = " · " + _("percentages are of voters") if poll.multiple_choice else ""
     if poll.is_open:
-        return f"{_people(result.voters)} voted{of_voters}" if result.voters else "No votes yet."
+        return _voted(result.voters) + of_voters if result.voters else _("No votes yet.")
     if not result.voters:
-        return "Final result: no votes were cast."
+        return _("Final result: no votes were cast.")
     top = leaders[0].votes
     if len(leaders) > 1:
-        names = ", ".join(o.label for o in leaders[:-1]) + f" and {leaders[-1].label}"
-        return f"Tie: {names}, with {_plural(top, 'vote')} each{of_voters}"
+        names = _("%(options)s and %(last)s", options=", ".join(o.label for o in leaders[:-1]), last=leaders[-1].label)
+        return _("Tie: %(options)s, with %(votes)s each", options=names, votes=_votes(top)) + of_voters
     if poll.multiple_choice:
-        return f"{leaders[0].label} won, chosen by {top} of {_people(result.voters)}{of_voters}"
-    return f"{leaders[0].label} won with {top} of {_plural(result.total_votes, 'vote')}"
+        return ngettext("%(option)s won, chosen by %(top)s of %(num)s person",
+                        "%(option)s won, chosen by %(top)s of %(num)s people", result.voters,
+                        option=leaders[0].label, top=number(top)) + of_voters
+    return ngettext("%(option)s won with %(top)s of %(num)s vote", "%(option)s won with %(top)s of %(num)s votes",
+                    result.total_votes, option=leaders[0].label, top=number(top))
 
 
 def _status(poll: Poll) -> str:
     if poll.closed_reason == "channel_deleted":
-        return "Closed because its channel was deleted. It reopens if the channel is restored."
+        return _("Closed because its channel was deleted. It reopens if the channel is restored.")
     if not poll.is_open:
-        return "This poll is closed. Its creator can reopen it."
+        return _("This poll is closed. Its creator can reopen it.")
     if poll.multiple_choice:
-        return "Tap options to add or remove your votes. Only the creator can close the poll."
-    return "Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll."
+        return _("Tap options to add or remove your votes. Only the creator can close the poll.")
+    return _("Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll.")
 
 
 @dataclass(frozen=True)

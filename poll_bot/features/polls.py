@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import i18n
 from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
+from ..i18n import N_, _
 from ..payloads import PollEdit, PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
@@ -21,10 +23,18 @@ from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_v
 
 router = Router()
 
-EXAMPLE = "poll Lunch on Friday? | Pizza | Sushi | Tacos"
+EXAMPLE = N_("poll Lunch on Friday? | Pizza | Sushi | Tacos")
 MAX_QUICK_REPLIES = 6  # Teams shows at most six suggested actions
-GONE = "This poll no longer exists, so nothing was changed."
-ELSEWHERE = "That poll isn't in this conversation, so nothing was changed."
+GONE = N_("This poll no longer exists, so nothing was changed.")
+ELSEWHERE = N_("That poll isn't in this conversation, so nothing was changed.")
+# Why only the creator may do it, by what the press would have done.
+ONLY_THE_CREATOR = {
+    "close": N_("Only %(name)s, who created this poll, can close it."),
+    "reopen": N_("Only %(name)s, who created this poll, can reopen it."),
+    "edit": N_("Only %(name)s, who created this poll, can edit it."),
+    "export": N_("Only %(name)s, who created this poll, can export its results."),
+    "delete": N_("Only %(name)s, who created this poll, can delete it."),
+}
 
 
 @router.command("poll")
@@ -40,7 +50,8 @@ def _poll_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
     try:
         draft = rules.draft_from_command(args)
     except rules.PollInputError as error:
-        turn.reply(uow, f"I couldn't create that poll. {error}\nExample: {EXAMPLE}")
+        turn.reply(uow, _("I couldn't create that poll. %(problem)s", problem=error) + "\n"
+                   + _("Example: %(example)s", example=_(EXAMPLE)))
         return
     _post_poll(uow, turn, draft, command_message_id=turn.activity_id or None)
 
@@ -63,7 +74,7 @@ def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft, command_mess
         turn.conversation.id, turn.user.id, turn.user.name, draft.question, list(draft.options),
         draft.multiple_choice, command_message_id,
     )
-    card_id = uow.cards.create(turn.conversation.id, "poll", subject_id=poll_id)
+    card_id = uow.cards.create(turn.conversation.id, "poll", i18n.current(), subject_id=poll_id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     if turn.conversation.conversation_type == "personal":
         _offer_options(uow, uow.polls.get(poll_id), card_id)
@@ -77,7 +88,7 @@ def _offer_options(uow: UnitOfWork, poll: Poll, card_id: int) -> None:
     uow.polls.offer(poll.conversation_id, poll.id)
     labels = [o.label for o in poll.options]
     uow.outbox.enqueue(poll.conversation_id, "send_message", card_id=card_id,
-                       body=with_suggestions(f"Tap an option to vote: {poll.question}", labels))
+                       body=with_suggestions(_("Tap an option to vote: %(question)s", question=poll.question), labels))
 
 
 @router.before_commands
@@ -98,7 +109,8 @@ def _typed_vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> None:
     if chosen is None:
         return
     label = uow.polls.get(pressed.poll).option_label(pressed.option)
-    turn.reply(uow, f"Your vote: {label}." if pressed.option in chosen else f"You took back your vote for {label}.")
+    turn.reply(uow, _("Your vote: %(option)s.", option=label) if pressed.option in chosen
+               else _("You took back your vote for %(option)s.", option=label))
 
 
 def _offered_option(uow: UnitOfWork, conversation_id: str, text: str) -> PollVote | None:
@@ -135,15 +147,15 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | No
 
 def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
     if poll is None:
-        return GONE
+        return _(GONE)
     if not turn.same_thread(poll.conversation_id):
-        return ELSEWHERE
+        return _(ELSEWHERE)
     if poll.withdrawn:
-        return "This poll was withdrawn, so your vote was not recorded."
+        return _("This poll was withdrawn, so your vote was not recorded.")
     if not poll.is_open:
-        return "This poll is closed, so your vote was not recorded."
+        return _("This poll is closed, so your vote was not recorded.")
     if not poll.has_option(option):
-        return "That option isn't on this poll, so nothing was changed."
+        return _("That option isn't on this poll, so nothing was changed.")
     return None
 
 
@@ -156,7 +168,7 @@ async def refresh(turn: Turn, ref: PollRef) -> None:
 def _refuse_unless_here(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, ELSEWHERE if poll else GONE)
+        turn.refuse(uow, _(ELSEWHERE if poll else GONE))
 
 
 @router.action("poll.close", PollRef)
@@ -173,16 +185,16 @@ def _creators_poll(uow: UnitOfWork, turn: Turn, poll_id: int, doing: str) -> Pol
     """The poll, if it is in this conversation and the presser created it; else they are told why not."""
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, ELSEWHERE if poll else GONE)
+        turn.refuse(uow, _(ELSEWHERE if poll else GONE))
         return None
     if not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.refuse(uow, f"Only {poll.creator_name}, who created this poll, can {doing}.")
+        turn.refuse(uow, _(ONLY_THE_CREATOR[doing], name=poll.creator_name))
         return None
     return poll
 
 
 def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
-    poll = _creators_poll(uow, turn, poll_id, "close it" if status == "closed" else "reopen it")
+    poll = _creators_poll(uow, turn, poll_id, "close" if status == "closed" else "reopen")
     if poll is None:
         return
     if poll.status != status:
@@ -198,18 +210,18 @@ async def edit_on_card(turn: Turn, pressed: PollEdit) -> None:
 def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     """The creator's "Edit poll", in any chat: before the first vote anything may change; after it,
     options may only be added at the end."""
-    poll = _creators_poll(uow, turn, pressed.poll, "edit it")
+    poll = _creators_poll(uow, turn, pressed.poll, "edit")
     if poll is None:
         return
     if not poll.is_open:
-        turn.refuse(uow, "This poll is closed, so I kept it as it was. Reopen it to edit it.")
+        turn.refuse(uow, _("This poll is closed, so I kept it as it was. Reopen it to edit it."))
         return
     labels = tuple(o.label for o in poll.options)
     voted = bool(uow.polls.results(poll.id, poll.multiple_choice).voters)
     try:
         draft = rules.edited(poll.question, labels, voted, poll.multiple_choice, pressed.question, pressed.options)
     except rules.PollInputError as error:
-        turn.refuse(uow, f"I kept the poll as it was. {error}")
+        turn.refuse(uow, _("I kept the poll as it was. %(problem)s", problem=error))
         return
     if (draft.question, draft.options) == (poll.question, labels):
         return
@@ -228,7 +240,7 @@ async def export(turn: Turn, ref: PollRef) -> None:
 
 def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator gets a link to the results, in their 1:1 chat (it names who voted for what)."""
-    poll = _creators_poll(uow, turn, poll_id, "export its results")
+    poll = _creators_poll(uow, turn, poll_id, "export")
     if poll is None:
         return
     card = render_card("export", question=poll.question, url=turn.links.link(poll.id))
@@ -243,7 +255,7 @@ async def delete(turn: Turn, ref: PollRef) -> None:
 
 def _delete(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     """The creator confirmed on the card: remove its messages from Teams and the poll from the store."""
-    poll = _creators_poll(uow, turn, poll_id, "delete it")
+    poll = _creators_poll(uow, turn, poll_id, "delete")
     if poll is None:
         return
     cards = uow.cards.for_subject("poll", poll.id)
@@ -262,16 +274,13 @@ def remove_messages(uow: UnitOfWork, cards: list[Card]) -> None:
         if card.activity_id:
             # If Teams won't delete it, the card is replaced by what the tombstone says.
             uow.outbox.enqueue(card.conversation_id, "delete_message", body={
-                "activity_id": card.activity_id, "tombstone": TOMBSTONES.get(card.kind)})
+                "activity_id": card.activity_id, "tombstone": TOMBSTONES.get(card.kind), "locale": card.locale})
             uow.cards.set_activity_id(card.id, None)
     for sent in uow.messages.sent_with_cards([c.id for c in cards]):
         uow.outbox.enqueue(sent.conversation_id, "delete_message", body={"activity_id": sent.activity_id})
 
 
 # The user edits or deletes the `poll ...` message (personal chats only, seed 000) ---------
-
-NOT_EDITABLE = "People have already voted, so I kept the poll as it was. To change it, close it and post a new one."
-
 
 @router.event("editMessage")
 async def command_edited(turn: Turn, edited: MessageEvent) -> None:
@@ -288,20 +297,21 @@ def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
     poll = _own_command_poll(uow, turn, edited.message_id)
     if poll is None or poll.withdrawn:
         return  # not a message that created a poll
-    word, _, args = edited.text.partition(" ")
+    word, _space, args = edited.text.partition(" ")
     if word.casefold() != "poll":
-        turn.reply(uow, "Your edited message isn't a poll any more, so I kept the poll as it was.")
+        turn.reply(uow, _("Your edited message isn't a poll any more, so I kept the poll as it was."))
         return
     if not poll.is_open:
-        turn.reply(uow, "That poll is closed, so I kept it as it was.")
+        turn.reply(uow, _("That poll is closed, so I kept it as it was."))
         return
     if uow.polls.results(poll.id).voters:
-        turn.reply(uow, NOT_EDITABLE)
+        turn.reply(uow, _("People have already voted, so I kept the poll as it was. To change it, close it and "
+                          "post a new one."))
         return
     try:
         draft = rules.draft_from_command(args)
     except rules.PollInputError as error:
-        turn.reply(uow, f"I couldn't apply your edit, so I kept the poll as it was. {error}")
+        turn.reply(uow, _("I couldn't apply your edit, so I kept the poll as it was. %(problem)s", problem=error))
         return
     if (draft.question, draft.options) == (poll.question, tuple(o.label for o in poll.options)):
         return  # the same edit delivered twice, or an edit that changed nothing we show
@@ -367,7 +377,7 @@ def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
         notice=viewer.notice,
     )
     results = uow.polls.results(poll.id, poll.multiple_choice)
-    voters = uow.polls.first_voters(poll.id, WHO_VOTED_PER_OPTION)
+    voters = uow.polls.first_voters(poll.id, [o.position for o in poll.options], WHO_VOTED_PER_OPTION)
     view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
     return render_card("poll", poll=view)
 

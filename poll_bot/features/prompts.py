@@ -8,32 +8,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import i18n
 from ..cards import Viewer, render_card
 from ..domain.approvals import Approval
+from ..i18n import N_, _, ngettext
 from ..router import Router
 from ..store import UnitOfWork
-from ..store.models import Card, Conversation
+from ..store.models import Card
 from ..turn import Turn, with_suggestions
 from .approvals import EXAMPLE as APPROVAL_EXAMPLE
+from .places import place
 from .polls import EXAMPLE as POLL_EXAMPLE
 
 router = Router()
 
-# Current Teams clients show only the first three suggested actions: the most useful go first.
-MENU = ["New poll", "My open polls", "Pending approvals", "New approval", "Help"]
+# Quick reply -> the command it sends. Current Teams clients show only the first three
+# suggested actions: the most useful go first.
+MENU = {N_("New poll"): "new poll", N_("My open polls"): "my open polls", N_("Pending approvals"): "pending approvals",
+        N_("New approval"): "new approval", N_("Help"): "help"}
+router.quick_replies(MENU)
+# Commands are English in every language; their examples and what they do are translated.
 COMMANDS = (
-    (POLL_EXAMPLE, "a poll with a button per option"),
-    ("poll", "a form for single or multiple choice"),
-    (APPROVAL_EXAMPLE, "an approval request to the people you @mention"),
-    ("approval", "a form with approvers, a policy and a due date"),
-    ("my open polls", "your open polls, in every chat"),
-    ("pending approvals", "requests waiting for you, and yours still open"),
+    (POLL_EXAMPLE, N_("a poll with a button per option")),
+    ("poll", N_("a form for single or multiple choice")),
+    (APPROVAL_EXAMPLE, N_("an approval request to the people you @mention")),
+    ("approval", N_("a form with approvers, a policy and a due date")),
+    ("my open polls", N_("your open polls, in every chat")),
+    ("pending approvals", N_("requests waiting for you, and yours still open")),
 )
-TRY = "\n".join(f"• {c} — {what}" for c, what in COMMANDS)
-HELP = "I run live polls and approvals. Try:\n" + TRY
-WELCOME = "Hi, I'm Poll Bot: live polls and approvals, right here in Teams. Tap below to start, or try:\n" + TRY
-NOT_UNDERSTOOD = "I didn't catch that. Pick one below, or type help to see everything I can do."
 LISTED = 10
+
+
+def _commands() -> list[tuple[str, str]]:
+    """(command, what it does) in the current language; a command word stays as it is."""
+    return [(_(command) if command in (POLL_EXAMPLE, APPROVAL_EXAMPLE) else command, _(what))
+            for command, what in COMMANDS]
+
+
+def _try_these() -> str:
+    return "\n".join(f"• {command} — {what}" for command, what in _commands())
 
 
 def is_personal(turn: Turn) -> bool:
@@ -42,12 +55,13 @@ def is_personal(turn: Turn) -> bool:
 
 @router.fallback
 async def anything_else(turn: Turn, _text: str) -> None:
-    await turn.store.run(_answer, turn, NOT_UNDERSTOOD)
+    await turn.store.run(_answer, turn, _("I didn't catch that. Pick one below, or type help to see everything I "
+                                          "can do."))
 
 
 @router.command("help")
 async def help_command(turn: Turn, _args: str) -> None:
-    await turn.store.run(_answer, turn, HELP)
+    await turn.store.run(_answer, turn, _("I run live polls and approvals. Try:") + "\n" + _try_these())
 
 
 def _answer(uow: UnitOfWork, turn: Turn, text: str) -> None:
@@ -59,11 +73,11 @@ def _answer(uow: UnitOfWork, turn: Turn, text: str) -> None:
 
 def _send_with_menu(uow: UnitOfWork, chat_id: str, text: str) -> None:
     """A text in a 1:1 chat with the quick-reply menu under it."""
-    uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(text, MENU))
+    uow.outbox.enqueue(chat_id, "send_message", body=with_suggestions(text, [_(title) for title in MENU]))
 
 
 def post_help_card(uow: UnitOfWork, conversation_id: str) -> None:
-    card_id = uow.cards.create(conversation_id, "help")
+    card_id = uow.cards.create(conversation_id, "help", i18n.current())
     uow.outbox.enqueue(conversation_id, "send_card", card_id=card_id)
 
 
@@ -71,7 +85,9 @@ def welcome(uow: UnitOfWork, turn: Turn) -> None:
     """The one message of a new installation, in the conversation the user picked."""
     if is_personal(turn):
         # Installation events carry no name for the user, so the welcome uses none.
-        _send_with_menu(uow, turn.conversation.id, WELCOME)
+        _send_with_menu(uow, turn.conversation.id, _(
+            "Hi, I'm Poll Bot: live polls and approvals, right here in Teams. Tap below to start, or try:")
+            + "\n" + _try_these())
     else:
         post_help_card(uow, turn.conversation.id)
 
@@ -86,12 +102,12 @@ async def my_open_polls(turn: Turn, _args: str) -> None:
 def _list_polls(uow: UnitOfWork, turn: Turn) -> None:
     listed = uow.polls.open_for_user(turn.user.id, LISTED)
     if not listed:
-        _reply_with_menu(uow, turn, "You have no open polls. Tap New poll to start one.")
+        _reply_with_menu(uow, turn, _("You have no open polls. Tap New poll to start one."))
         return
-    lines = ["Your open polls:"]
+    lines = [_("Your open polls:")]
     for poll in listed:
-        who = "you asked" if poll.mine else "you voted"
-        voted = "1 person voted" if poll.voters == 1 else f"{poll.voters} people voted"
+        who = _("you asked") if poll.mine else _("you voted")
+        voted = ngettext("%(num)s person voted", "%(num)s people voted", poll.voters)
         lines.append(f"• {poll.question} — {voted} · {place(uow.conversations.named(poll.conversation_id))} ({who})")
     _reply_with_menu(uow, turn, "\n".join(lines))
 
@@ -105,21 +121,23 @@ def _list_approvals(uow: UnitOfWork, turn: Turn) -> None:
     waiting = uow.approvals.awaiting(turn.user.id)[:LISTED]
     mine = uow.approvals.requested_pending(turn.user.id)[:LISTED]
     if not waiting and not mine:
-        _reply_with_menu(uow, turn, "Nothing is waiting for your decision, and you have no open requests.")
+        _reply_with_menu(uow, turn, _("Nothing is waiting for your decision, and you have no open requests."))
         return
     lines = []
     if waiting:
-        lines.append("Waiting for your decision:")
-        lines += [f"• #{a.id} {a.title} (from {a.requester.name}) · {_place_of(uow, a)}" for a in waiting]
+        lines.append(_("Waiting for your decision:"))
+        lines += [f"• {_('#%(id)s %(title)s (from %(name)s)', id=a.id, title=a.title, name=a.requester.name)}"
+                  f" · {_place_of(uow, a)}" for a in waiting]
     if mine:
-        lines.append("Your requests still open:")
+        lines.append(_("Your requests still open:"))
         lines += [f"• #{a.id} {a.title} — {_decided(a)} · {_place_of(uow, a)}" for a in mine]
     _reply_with_menu(uow, turn, "\n".join(lines))
 
 
 def _decided(approval: Approval) -> str:
     done = sum(1 for a in approval.approvers if a.decision == "approved")
-    return f"{done} of {len(approval.approvers)} approved"
+    return ngettext("%(num)s of %(count)s approved", "%(num)s of %(count)s approved", done,
+                    count=i18n.number(len(approval.approvers)))
 
 
 def _place_of(uow: UnitOfWork, approval: Approval) -> str:
@@ -134,27 +152,14 @@ def _reply_with_menu(uow: UnitOfWork, turn: Turn, text: str) -> None:
     chat = uow.people.personal_chat(turn.user.id)
     if chat:
         _send_with_menu(uow, chat, text)
-        turn.reply(uow, f"{turn.user.name}, I sent that to our 1:1 chat.")
+        turn.reply(uow, _("%(name)s, I sent that to our 1:1 chat.", name=turn.user.name))
     else:
-        turn.reply(uow, "That list covers all your chats, so I only show it in our 1:1 chat. "
-                        "Open a chat with me and ask there.")
-
-
-def place(conversation: Conversation | None) -> str:
-    """A conversation as people know it: "Team › Channel", a group chat's name, or our 1:1 chat."""
-    if conversation is None:
-        return "a chat I'm no longer in"
-    if conversation.conversation_type == "personal":
-        return "our 1:1 chat"
-    if conversation.conversation_type == "channel":
-        general = conversation.channel_id == conversation.team_id
-        channel = conversation.channel_name or ("General" if general else "a channel")
-        return f"{conversation.team_name or 'a team'} › {channel}"
-    return conversation.name or "a group chat"
+        turn.reply(uow, _("That list covers all your chats, so I only show it in our 1:1 chat. "
+                          "Open a chat with me and ask there."))
 
 
 def render_help_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
-    return render_card("help", commands=[{"command": c, "what": what} for c, what in COMMANDS])
+    return render_card("help", commands=[{"command": c, "what": what} for c, what in _commands()])
 
 
 CARD_RENDERERS = {"help": render_help_card}

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import i18n
 from ..cards import MAX_CARD_BYTES, Viewer, card_message, card_size, render_card
 from ..logs import log_context
 from ..store import Store, UnitOfWork
@@ -134,7 +135,7 @@ class Pipeline:
         operation = "members" if job.kind == "fetch_members" else "send"
         await self._budget.acquire(thread_key(conversation.id), conversation.tenant_id, operation)
         # Claim and render together: a change committed after this point queues a new update.
-        request = await self._store.run(self._claim_and_prepare, job)
+        request = await self._store.run(self._claim_and_prepare, job, conversation)
         if request is None:
             return
         result = await self._call(conversation, request)
@@ -142,20 +143,21 @@ class Pipeline:
                                        job.attempts, conversation.service_url)
         await self._store.run(self._settle, job, conversation, result, decision)
 
-    def _claim_and_prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+    def _claim_and_prepare(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation) -> Request | None:
         if not uow.outbox.claim(job.id):
             return None
-        request = self._prepare(uow, job)
+        request = self._prepare(uow, job, conversation)
         if request is None:
             uow.outbox.finish(job.id)
         return request
 
-    def _prepare(self, uow: UnitOfWork, job: OutboxJob) -> Request | None:
+    def _prepare(self, uow: UnitOfWork, job: OutboxJob, conversation: Conversation) -> Request | None:
         if job.kind == "send_message":
             return Request("send", job.body)
         if job.kind == "delete_message":
             tombstone = job.body.get("tombstone")
-            replacement = card_message(render_card("deleted", subject=tombstone)) if tombstone else None
+            with i18n.using(job.body.get("locale")):
+                replacement = card_message(render_card("deleted", subject=tombstone)) if tombstone else None
             return Request("delete", replacement, job.body["activity_id"])
         if job.kind == "fetch_members":
             return Request("members")
@@ -168,7 +170,9 @@ class Pipeline:
             return None  # never sent, or Teams lost it: nothing to update in place
         # A 1:1 chat has one person: its card is their own view (their vote marked, their controls).
         person = uow.people.person_in_chat(card.conversation_id)
-        content = self._renderers[card.kind](uow, card, Viewer(person) if person else None)
+        # There, too, in that person's own language; elsewhere in the card's (its creator's).
+        with i18n.using(conversation.locale if person and conversation.locale else card.locale):
+            content = self._renderers[card.kind](uow, card, Viewer(person) if person else None)
         if content is None:
             return None
         if card_size(content) > MAX_CARD_BYTES:

@@ -12,12 +12,13 @@ class CardStore:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
 
-    def create(self, conversation_id: str, kind: str, subject_id: int | None = None,
+    def create(self, conversation_id: str, kind: str, locale: str, subject_id: int | None = None,
                owner_id: str = "", state: dict[str, Any] | None = None) -> int:
+        """A card written in `locale` (a language tag, i18n.current() when it is the sender's)."""
         cur = self._conn.execute(
-            """INSERT INTO cards (conversation_id, kind, subject_id, owner_id, state, created_at)
-               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-            (conversation_id, kind, subject_id, owner_id, json.dumps(state or {}), utc_now()),
+            """INSERT INTO cards (conversation_id, kind, subject_id, owner_id, state, locale, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (conversation_id, kind, subject_id, owner_id, json.dumps(state or {}), locale, utc_now()),
         )
         (card_id,) = cur.fetchone()
         return card_id

@@ -18,8 +18,8 @@ class ConversationStore:
             """
             INSERT INTO conversations AS c
                 (id, conversation_type, tenant_id, service_url, name, team_id, channel_id, bot_id,
-                 team_name, channel_name, active, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                 team_name, channel_name, locale, active, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT (id) DO UPDATE SET
                 service_url = excluded.service_url,
                 tenant_id = CASE WHEN excluded.tenant_id != '' THEN excluded.tenant_id ELSE c.tenant_id END,
@@ -29,11 +29,12 @@ class ConversationStore:
                 bot_id = CASE WHEN excluded.bot_id != '' THEN excluded.bot_id ELSE c.bot_id END,
                 team_name = CASE WHEN excluded.team_name != '' THEN excluded.team_name ELSE c.team_name END,
                 channel_name = CASE WHEN excluded.channel_name != '' THEN excluded.channel_name ELSE c.channel_name END,
+                locale = CASE WHEN excluded.locale != '' THEN excluded.locale ELSE c.locale END,
                 active = CASE WHEN ? THEN 1 ELSE c.active END,
                 updated_at = excluded.updated_at
             """,
             (conv.id, conv.conversation_type, conv.tenant_id, conv.service_url, conv.name, conv.team_id,
-             conv.channel_id, conv.bot_id, conv.team_name, conv.channel_name, utc_now(), reactivate),
+             conv.channel_id, conv.bot_id, conv.team_name, conv.channel_name, conv.locale, utc_now(), reactivate),
         )
 
     def get(self, conversation_id: str) -> Conversation | None:
@@ -45,6 +46,7 @@ class ConversationStore:
             service_url=row["service_url"], name=row["name"], team_id=row["team_id"],
             channel_id=row["channel_id"], bot_id=row["bot_id"], team_name=row["team_name"],
             channel_name=row["channel_name"], active=bool(row["active"]), suspended=row["suspended"],
+            locale=row["locale"],
         )
 
     def named(self, conversation_id: str) -> Conversation | None:

@@ -20,6 +20,7 @@ class Conversation:
     channel_name: str = ""
     active: bool = True
     suspended: str = ""  # '' or why posting is on hold: 'team_archived', 'channel_deleted'
+    locale: str = ""  # the language of its latest activity that named one ('' before any did)
 
     @property
     def roster_id(self) -> str:
@@ -74,6 +75,7 @@ class Card:
     owner_id: str
     activity_id: str | None
     state: dict[str, Any] = field(default_factory=dict)
+    locale: str = "en"  # the language it is written in (its creator's)
 
     @staticmethod
     def from_row(row) -> "Card":
@@ -85,6 +87,7 @@ class Card:
             owner_id=row["owner_id"],
             activity_id=row["activity_id"],
             state=json.loads(row["state"]),
+            locale=row["locale"],
         )
 
 

@@ -27,6 +27,7 @@ class Person:
     id: str
     name: str
     aad: str = ""
+    locale: str = "en-US"  # their Teams client's language: each activity's `locale` and clientInfo's
 
     def account(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name, "aadObjectId": self.aad}
@@ -90,6 +91,10 @@ def message(chat: Chat, user: Person, text: str, service_url: str,
         channelData=copy.deepcopy(chat.channel_data), text=text,
     )
     activity["from"] = user.account()
+    activity["locale"] = user.locale
+    for entity in activity["entities"]:
+        if entity["type"] == "clientInfo":
+            entity["locale"] = user.locale
     if chat.mention_bot:
         mention = f"<at>{BOT['name']}</at>"
         activity["text"] = f"{mention} {text}"
