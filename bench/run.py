@@ -50,7 +50,7 @@ from tests.support.fake_connector import FakeConnector, TeamsLimits  # noqa: E40
 from tests.support.net import free_port  # noqa: E402
 
 OPTIONS = ["Pizza", "Sushi", "Tacos", "Curry"]
-VOTERS = re.compile(r"^(\d+) (?:person|people) voted$")
+VOTERS = re.compile(r"^([\d,]+) (?:person|people) voted$")  # English cards group thousands: "1,000 people"
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def voters_on(card: dict) -> int | None:
     for block in card["body"]:
         match = VOTERS.match(block.get("text", "")) if block.get("type") == "TextBlock" else None
         if match:
-            return int(match.group(1))
+            return int(match.group(1).replace(",", ""))
     return None
 
 
@@ -398,7 +398,7 @@ def render_postgres(report: dict) -> list[str]:
     lines.append(f"  PostgreSQL / SQLite votes/s, one instance each: {report['ratio_postgres_vs_sqlite']:.2f}x"
                  " (target: at least 0.7x)")
     if "ratio_cluster_vs_one_postgres" in report:
-        lines.append(f"  {report['postgres'][2]['instances']} instances / 1 instance on PostgreSQL: "
+        lines.append(f"  {report['per_database'][2]['instances']} instances / 1 instance on PostgreSQL: "
                      f"{report['ratio_cluster_vs_one_postgres']:.2f}x (all on this one machine's "
                      f"{os.cpu_count()} cores: more instances add no CPU)")
     plan = report["projection"]

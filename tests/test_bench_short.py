@@ -28,3 +28,19 @@ def test_short_benchmark_loses_no_vote_and_ends_on_the_right_card(tmp_path):
         assert len(round_["bot_cpu_ms_per_vote"]) == 1 and round_["bot_cpu_ms_per_vote"][0] > 0
     assert [r["postgres_cpu_ms_per_vote"] is not None for r in report["per_round"]] == [False, False, True]
     assert "votes/s = min(N x 1000 / bot_cpu_ms_per_vote, C x 1000 / postgres_cpu_ms_per_vote)" in run.stdout
+
+
+def test_short_cluster_benchmark_runs_two_instances_behind_haproxy(tmp_path):
+    report_path = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--cluster", "2", "--votes", "200", "--rounds", "1",
+         "--json", str(report_path)], capture_output=True, text=True, timeout=300,
+    )
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(report_path.read_text())
+    assert report["lost_votes"] == 0 and report["problems"] == []
+    assert [(row["database"], row["instances"]) for row in report["per_database"]] == [
+        ("sqlite", 1), ("postgresql", 1), ("postgresql", 2)]
+    assert len(report["per_database"][2]["bot_cpu_ms_per_vote"]) == 2
+    assert "2 instances / 1 instance on PostgreSQL" in run.stdout
