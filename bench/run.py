@@ -50,7 +50,7 @@ from tests.support.fake_connector import FakeConnector, TeamsLimits  # noqa: E40
 from tests.support.net import free_port  # noqa: E402
 
 OPTIONS = ["Pizza", "Sushi", "Tacos", "Curry"]
-VOTERS = re.compile(r"^([\d,]+) (?:person|people) voted$")  # English cards group thousands: "1,000 people"
+VOTERS = re.compile(r"^([\d,]+) (?:person|people) voted$")  # the English card: "1,000 people voted"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from . import i18n
 from .config import Config
 from .i18n import N_, _
 from .signing import ExportLinks, server_secret
-from .features import CARD_RENDERERS, FOLLOWUPS, approvals, build_router, export, retention
+from .features import CARD_RENDERERS, FOLLOWUPS, VIEWS_RENDERERS, approvals, build_router, export, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -45,10 +45,11 @@ SORRY = N_("Sorry, something went wrong on my side, so nothing was changed. Plea
 MAX_ID_CHARS = 1000  # Teams' ids have a few hundred at most; the conversation's goes into every reply's URL
 
 
-def create_app(config: Config) -> web.Application:
+def create_app(config: Config, clock: Callable[[], float] = time.time) -> web.Application:
+    """`clock`: seconds since the epoch, for outbound delivery (leases, budgets, retries)."""
     app = web.Application(middlewares=[_timed])
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_services(config, app[METRICS]))
+    app.cleanup_ctx.append(_services(config, app[METRICS], clock))
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
@@ -56,7 +57,7 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
-def _services(config: Config, metrics: Metrics):
+def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if config.local_development:
             log.warning("MicrosoftAppId is empty: local development mode, inbound requests are NOT authenticated")
@@ -68,11 +69,11 @@ def _services(config: Config, metrics: Metrics):
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
+            budget = Budget(config.THREAD_LIMITS, config.TENANT_LIMITS)
             pipeline = Pipeline(
-                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS,
-                Budget(config.THREAD_LIMITS, config.TENANT_LIMITS),
+                store, Connector(session, TokenSource(config), metrics), CARD_RENDERERS, budget,
                 RetryPolicy(config.RETRY_ATTEMPTS, config.RETRY_BASE_DELAY, gcc_service_url=config.GCC_SERVICE_URL),
-                followups=FOLLOWUPS,
+                clock=clock, followups=FOLLOWUPS,
             )
             closing.push_async_callback(pipeline.stop)
             metrics.count_lanes(pipeline.lane_count)
@@ -82,12 +83,12 @@ def _services(config: Config, metrics: Metrics):
             )
             adapter.on_turn_error = _turn_error_handler(store)
             app[STORE], app[PIPELINE] = store, pipeline
-            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, CARD_RENDERERS,
+            app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, VIEWS_RENDERERS,
                                                  app[LINKS], config.DOUBLE_PRESS_SECONDS)
             await pipeline.start()
             timers = Timers(store, config)
             await timers.tick()  # catch up on what fell due while the bot was down
-            background = [asyncio.create_task(_prune_forever(store)), asyncio.create_task(timers.run())]
+            background = [asyncio.create_task(_prune_forever(store, budget)), asyncio.create_task(timers.run())]
             closing.push_async_callback(_cancel, background)
             app[TIMERS] = timers
             log.info("poll bot ready, database %s", store.name)
@@ -135,7 +136,9 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         log.warning("refused a request that failed authentication: %s", refusal)
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     if invoke_response:
-        body = invoke_response.body  # our own answers are plain dicts; botbuilder's are msrest models
+        body = invoke_response.body  # our own answers are plain dicts or JSON; botbuilder's are msrest models
+        if isinstance(body, bytes):
+            return web.Response(body=body, status=invoke_response.status, content_type="application/json")
         return web.json_response(body if isinstance(body, dict) else serializer_helper(body),
                                  status=invoke_response.status)
     return web.Response(status=200)  # for every activity, known or not (seed 004)
@@ -220,6 +223,15 @@ async def _ask_database(store: Store, work: Callable[[UnitOfWork], T]) -> T:
     raise DatabaseUnavailable(problem)
 
 
+def alone(key: str, work: Callable[..., T]) -> Callable[..., T | None]:
+    """`work` as a unit of work that does nothing (None) while another instance runs it: every
+    instance ticks, and one does the work. What it changes it changes conditionally too (only a
+    pending request expires), so a tick that runs after another finds nothing left to do."""
+    def unit(uow: UnitOfWork, *args):
+        return work(uow, *args) if uow.try_lock(key) else None
+    return unit
+
+
 class Timers:
     """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
 
@@ -230,10 +242,10 @@ class Timers:
     async def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
-        await self._store.run(approvals.tick, now, reminder_after)
+        await self._store.run(alone("approvals", approvals.tick), now, reminder_after)
         if self._config.RETENTION_DAYS:
             before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
-            while await self._store.run(retention.forget_finished, before):
+            while await self._store.run(alone("retention", retention.forget_finished), before):
                 pass  # a batch per transaction, so turns are not held up behind a long delete
 
     async def run(self) -> None:
@@ -248,23 +260,26 @@ class Timers:
 TIMERS = web.AppKey("timers", Timers)
 
 
-async def _prune_forever(store: Store, every: float = 3600.0) -> None:
-    """Forget handled activity ids after a week, button presses after an hour, and the
-    texts the bot sent (kept to know what a reaction was to) after 30 days."""
+async def _prune_forever(store: Store, budget: Budget, every: float = 3600.0) -> None:
+    """Forget handled activity ids after a week, button presses after an hour, the texts the
+    bot sent (kept to know what a reaction was to) after 30 days, and calls to Teams once no
+    rate budget counts them any more."""
     while True:
         now = datetime.now(timezone.utc)
         week_ago = (now - timedelta(days=7)).isoformat(timespec="milliseconds")
         month_ago = (now - timedelta(days=30)).isoformat(timespec="milliseconds")
         try:
-            await store.run(_prune, week_ago, time.time() - 3600, month_ago)
+            await store.run(alone("housekeeping", _prune), week_ago, time.time() - 3600, month_ago,
+                            time.time() - budget.longest)
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(every)
 
 
-def _prune(uow, activities_before: str, presses_before: float, sent_before: str) -> None:
+def _prune(uow, activities_before: str, presses_before: float, sent_before: str, calls_before: float) -> None:
     uow.activities.prune(activities_before, presses_before)
     uow.messages.prune_sent(sent_before)
+    uow.budget.prune(calls_before)
 
 
 def _turn_error_handler(store: Store):

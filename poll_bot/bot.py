@@ -25,13 +25,13 @@ _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 class PollBot(TeamsActivityHandler):
-    def __init__(self, store: Store, router: Router, metrics: Metrics, renderers: dict[str, personal.Renderer],
+    def __init__(self, store: Store, router: Router, metrics: Metrics, renderers: dict[str, personal.ViewsRenderer],
                  links: ExportLinks, double_press_window: float = 1.5):
         self._store = store
         self._links = links
         self._router = router
         self._metrics = metrics
-        self._renderers = renderers  # card kind -> renderer, for the presser's view after an invoke
+        self._answers = personal.Answers(renderers)  # the presser's view after an invoke
         self._double_press_window = double_press_window
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -74,7 +74,7 @@ class PollBot(TeamsActivityHandler):
             return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
         return _answer_invoke(turn_context, await self._card_action(turn_context.activity))
 
-    async def _card_action(self, activity: Activity) -> dict:
+    async def _card_action(self, activity: Activity) -> dict | bytes:
         """An Action.Execute press (Universal Actions): the same handler as its Action.Submit
         fallback, answered with the presser's own view of the card after the change."""
         try:
@@ -82,18 +82,11 @@ class PollBot(TeamsActivityHandler):
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
             return personal.bad_request(f"{i18n._(UNKNOWN_BUTTON)} ({error})")
-        # The answer is made in the press's own transaction (one round trip, from the state it left).
-        turn = dataclasses.replace(self._turn(activity), answer_with=self._answer)
+        turn = dataclasses.replace(self._turn(activity), answer_press=self._answers.collect)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
             return personal.bad_request(i18n._(UNKNOWN_BUTTON))
-        if "body" in turn.answer:
-            return turn.answer["body"]
-        # A handler that reads without `run_once` (a refresh): answered in a transaction of its own.
-        return await self._store.run(personal.answer, turn, pressed, self._renderers)
-
-    def _answer(self, uow, turn: Turn) -> dict:
-        return personal.answer(uow, turn, turn.pressed, self._renderers)
+        return await self._answers.answer(self._store, turn, pressed)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         action = (turn_context.activity.action or "").lower()
@@ -178,9 +171,9 @@ def _mentions(activity: Activity) -> list[tuple[str, str, str]]:
     return found
 
 
-def _answer_invoke(turn_context: TurnContext, body: dict) -> InvokeResponse:
-    """Answer the invoke with HTTP 200 and this body. Kept where the adapter reads it: sent through
-    the turn context, botbuilder would deep-copy the whole card (a tenth of an invoke's CPU)."""
+def _answer_invoke(turn_context: TurnContext, body: dict | bytes) -> InvokeResponse:
+    """Answer the invoke with HTTP 200 and this body (or this JSON, already encoded). Kept where the
+    adapter reads it: sent through the turn context, botbuilder would deep-copy the whole card."""
     response = InvokeResponse(status=int(HTTPStatus.OK), body=body)
     turn_context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = Activity(  # noqa: SLF001
         type=ActivityTypes.invoke_response, value=response)

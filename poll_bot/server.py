@@ -6,7 +6,8 @@ On the first SIGTERM or SIGINT one deadline is set, and every step below ends by
    connection gets 503 with Retry-After;
 2. the turns in flight finish (one still running when delivery time is up is
    cancelled without an answer; a redelivery of a handled activity counts once);
-3. the outbound pipeline delivers what it can in the time left;
+3. the outbound pipeline delivers what it can in the time left (what this
+   instance queued: another instance's work is left to it);
 4. the app's cleanup cancels the rest (claimed jobs go back to the outbox, sent
    after the restart), stops the timers and closes the HTTP session and the database.
 
@@ -96,6 +97,7 @@ async def _wind_down(runner: web.AppRunner, intake: "Intake", deadline: float) -
     loop = asyncio.get_running_loop()
     delivery_ends = deadline - min(CLOSING_SECONDS, (deadline - loop.time()) / 5)
     intake.close()
+    runner.app[PIPELINE].stop_watching()
     for site in list(runner.sites):
         await site.stop()
     await intake.finish(delivery_ends)

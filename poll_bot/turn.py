@@ -110,9 +110,9 @@ class Turn:
     card_message_id: str = ""  # the message holding the pressed card (the activity's replyToId)
     refusals: list[str] = field(default_factory=list)  # why a press changed nothing, for the presser only
     pressed: Any = None  # the parsed payload of the pressed button
-    # For an invoke: what to answer, computed at the end of the press's own transaction into `answer`.
-    answer_with: Callable[[UnitOfWork, "Turn"], Any] | None = None
-    answer: dict[str, Any] = field(default_factory=dict)
+    # For an invoke: collects the press in its own transaction, to be answered just before it commits.
+    answer_press: Callable[[UnitOfWork, "Turn"], None] | None = None
+    answer: dict[str, Any] = field(default_factory=dict)  # {"body": the invoke's answer}, once made
 
     async def run_once(self, work: Callable[..., T], *args: Any) -> T | None:
         """Run `work(uow, turn, *args)` as one transaction, unless Teams redelivered this
@@ -123,8 +123,8 @@ class Turn:
         # One of a user's turns at a time: a second press reads what the first one stored.
         uow.lock("user:" + self.user.id)
         result = work(uow, self, *args) if self._first(uow) else None
-        if self.answer_with is not None:  # a redelivery is answered again, from the same state
-            self.answer["body"] = self.answer_with(uow, self)
+        if self.answer_press is not None:  # a redelivery is answered again
+            self.answer_press(uow, self)
         return result
 
     def _first(self, uow: UnitOfWork) -> bool:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 import pytest
@@ -24,6 +26,7 @@ class BotUnderTest:
     db: Any  # a tests.support.databases test database: rows(), execute(), tables()
     path: str = "submit"  # how presses arrive: "submit" (Action.Submit, a message) or "invoke" (Action.Execute)
     answers: dict[str, dict] = field(default_factory=dict)  # user id -> the last invoke answer they got
+    peers: list["BotUnderTest"] = field(default_factory=list)  # every instance on this database, this one too
 
     @property
     def url(self) -> str:
@@ -34,8 +37,16 @@ class BotUnderTest:
             return response.status
 
     async def settle(self) -> None:
-        """Wait until the outbound pipeline has delivered everything."""
-        await self.server.app[PIPELINE].wait_idle()
+        """Wait until the outbound pipeline has delivered everything; with several instances on
+        the database, until each is idle and nothing deliverable is left for any of them."""
+        deadline = time.monotonic() + 30
+        while True:
+            for bot in self.peers:
+                await bot.server.app[PIPELINE].wait_idle()
+            if len(self.peers) == 1 or not self.rows(DELIVERABLE):
+                return
+            assert time.monotonic() < deadline, f"outbound work left undelivered: {self.rows(DELIVERABLE)}"
+            await asyncio.sleep(0.01)
 
     async def say(self, chat: teams.Chat, user: teams.Person, text: str,
                   mentioning: tuple[teams.Person, ...] = ()) -> int:
@@ -96,6 +107,11 @@ class BotUnderTest:
         return self.db.rows(sql, *args)
 
 
+# Outbound work some instance should be delivering (not held for a conversation that refused the bot or is on hold).
+DELIVERABLE = """SELECT o.id, o.kind FROM outbox o JOIN conversations c ON c.id = o.conversation_id
+                 WHERE c.active = 1 AND (c.suspended = '' OR o.kind = 'open_personal_chat')"""
+
+
 @pytest.fixture
 async def connector():
     fake = FakeConnector()
@@ -144,17 +160,21 @@ def database(backend):
 @pytest.fixture
 async def make_bot(backend, connector, press_path):
     """Start the app with configuration overrides: `bot = await make_bot(RETRY_ATTEMPTS=3)`.
-    Each bot gets a new database unless given one (`make_bot(db=bot.db)` restarts on the same)."""
+    Each bot gets a new database unless given one (`make_bot(db=bot.db)` restarts on the same,
+    or on PostgreSQL starts another instance beside it). `clock`: the app's clock for delivery."""
     started = []
+    peers: dict[int, list[BotUnderTest]] = {}  # id(db) -> the instances started on it
 
-    async def start(db: Any = None, **overrides: Any) -> BotUnderTest:
+    async def start(db: Any = None, clock: Callable[[], float] = time.time, **overrides: Any) -> BotUnderTest:
         db = db or backend.new_database()
         config = Config(**db.config(), **{**FAST, **overrides})
-        server = TestServer(create_app(config), host="127.0.0.1")
+        server = TestServer(create_app(config, clock), host="127.0.0.1")
         await server.start_server()
         session = aiohttp.ClientSession()
         started.append((server, session))
-        return BotUnderTest(server, session, connector, db, press_path)
+        bot = BotUnderTest(server, session, connector, db, press_path, peers=peers.setdefault(id(db), []))
+        bot.peers.append(bot)
+        return bot
 
     yield start
     for server, session in started:
@@ -163,6 +183,7 @@ async def make_bot(backend, connector, press_path):
 
 
 async def stop_bot(bot: BotUnderTest) -> None:
+    bot.peers.remove(bot)
     await bot.session.close()
     await bot.server.close()
 

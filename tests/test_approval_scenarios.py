@@ -38,7 +38,8 @@ async def shortcut(bot, chat, text=SHORTCUT, mentioning=(ALEX, PAT)):
 
 
 def request_card_id(bot, chat):
-    (activity_id,) = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval' AND conversation_id = ?", chat.id)[0]
+    (activity_id,) = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval' AND conversation_id = ?"
+                             " ORDER BY id", chat.id)[0]
     return activity_id
 
 
@@ -72,7 +73,7 @@ async def press(bot, chat, person, activity_id, title, inputs=None):
 
 async def fill_form(bot, chat, inputs):
     await bot.say(chat, MEGAN, "approval")
-    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[-1][0]
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form' ORDER BY id")[-1][0]
     form = card(bot, chat.id, form_id)
     await bot.press(chat, MEGAN, form_id, cards.buttons(form)["Send request"], inputs)
     return form_id
@@ -156,7 +157,7 @@ async def test_everyone_must_approve_and_any_reject_ends_it(make_bot, group):
 async def test_form_lists_members_and_m_of_n_needs_m_approvals(make_bot, group):
     bot = await make_bot()
     await bot.say(group, MEGAN, "approval")
-    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[0][0]
+    form_id = bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form' ORDER BY id")[0][0]
     form = card(bot, group.id, form_id)
     picker = next(i for i in form["body"] if i.get("id") == "approvers")
     assert [c["title"] for c in picker["choices"]] == ["Alex Wilber", "Lee Gu", "Patti Fernandez"]
@@ -178,7 +179,7 @@ async def test_the_member_picker_reads_every_page_of_the_roster(make_bot, group,
     connector.page_limit = 2
     bot = await make_bot()
     await bot.say(group, MEGAN, "approval")
-    form = card(bot, group.id, bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form'")[0][0])
+    form = card(bot, group.id, bot.rows("SELECT activity_id FROM cards WHERE kind = 'approval_form' ORDER BY id")[0][0])
     picker = next(i for i in form["body"] if i.get("id") == "approvers")
     assert [c["title"] for c in picker["choices"]] == ["Alex Wilber", "Lee Gu", "Patti Fernandez"]
     pages = [c for c in connector.calls if c.method == "GET"]

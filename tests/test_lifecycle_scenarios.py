@@ -136,8 +136,9 @@ async def test_a_deleted_team_leaves_nothing_in_any_table_or_any_1_1_chat(make_b
 
     assert rows_mentioning(bot, TEAM["id"], PLANNING["id"], "Offsite city?", "New laptops", "Porto") == {}
     left = {t: rows for t, rows in every_row(bot).items() if rows}
+    # What is left is about the 1:1 chats, which stay: their lanes and rate logs, and the tenant's.
     assert set(left) <= {"conversations", "personal_chats", "processed_activities", "recent_presses",
-                         "sent_messages", "installations"}
+                         "sent_messages", "installations", "lanes", "send_log"}
     assert {r[1] for r in left["conversations"]} == {"personal"}
     for chat in (megan, alex, teams.personal_chat(PAT)):
         assert not [t for t in connector.texts(chat.id) if "New laptops" in t]

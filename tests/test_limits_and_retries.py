@@ -1,47 +1,11 @@
-"""The rate budget and the retry table as plain Python."""
+"""The retry table and the rate limits' configuration as plain Python (the budgets themselves
+live in the store: tests/test_store_contract.py)."""
 from __future__ import annotations
-
-import asyncio
 
 import pytest
 
 from poll_bot.config import parse_windows
-from poll_bot.outbound.limits import TEAMS_THREAD_WINDOWS, Budget, SlidingWindows
 from poll_bot.outbound.retry import Action, RetryPolicy
-
-
-def test_sliding_windows_match_the_teams_table():
-    windows, now, sent = SlidingWindows(TEAMS_THREAD_WINDOWS), 0.0, []
-    while now < 40:  # send whenever allowed, for 40 simulated seconds
-        wait = windows.delay("thread", now)
-        if wait > 0:
-            now += wait
-            continue
-        windows.record("thread", now)
-        sent.append(now)
-    for limit, span in TEAMS_THREAD_WINDOWS:
-        for i, start in enumerate(sent):
-            assert sum(1 for t in sent[i:] if t < start + span) <= limit, (limit, span)
-    assert sum(1 for t in sent if t < 30) == 60, "the budget must be usable, not just respected"
-
-
-def test_threads_have_separate_budgets():
-    windows = SlidingWindows(((1, 1.0),))
-    windows.record("a", 0.0)
-    assert windows.delay("a", 0.5) == pytest.approx(0.5)
-    assert windows.delay("b", 0.5) == 0
-
-
-async def test_budget_waits_for_the_tenant_too():
-    clock = [0.0]
-    budget = Budget(thread_windows=((100, 1.0),), tenant_windows=((2, 1.0),), margin=0.0, clock=lambda: clock[0])
-    await budget.acquire("thread-1", "tenant")
-    await budget.acquire("thread-2", "tenant")
-    third = asyncio.create_task(budget.acquire("thread-3", "tenant"))
-    await asyncio.sleep(0.05)
-    assert not third.done(), "the tenant's budget of 2 per second is spent"
-    clock[0] = 1.0
-    await asyncio.wait_for(third, 2)
 
 
 @pytest.mark.parametrize("status,code,expected", [

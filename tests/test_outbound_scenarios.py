@@ -14,15 +14,6 @@ FLAKY = [(429, "Throttled"), (412, "PreconditionFailed"), (502, "ServiceError"),
 
 
 
-def voter_count(card: dict) -> int:
-    """The number in "N people voted" / "1 person voted" ("No votes yet." is 0)."""
-    for text in cards.texts(card):
-        words = text.replace("·", " ").split()
-        if words[-1:] == ["voted"]:
-            return int(words[-3])
-    return 0
-
-
 async def start_poll(bot, chat, text="poll Lunch? | Pizza | Sushi | Tacos"):
     await bot.say(chat, MEGAN, text)
     card_id = bot.connector.calls_of("POST")[-1].activity_id
@@ -174,7 +165,7 @@ async def test_a_slow_connector_never_lets_an_older_card_overwrite_a_newer_one(m
     assert set(await asyncio.gather(*presses)) <= {200, 201}
     await bot.settle()
 
-    shown = [voter_count(c.body["attachments"][0]["content"]) for c in bot.connector.calls if c.method == "PUT"]
+    shown = [cards.voter_count(c.body["attachments"][0]["content"]) for c in bot.connector.calls if c.method == "PUT"]
     assert shown == sorted(shown), f"an older tally was sent after a newer one: {shown}"
     assert shown[-1] == 15
     assert len(shown) < 15, "queued updates of one card must coalesce"
@@ -189,6 +180,20 @@ async def test_a_burst_of_messages_stays_within_the_thread_budget(make_bot):
     await bot.settle()
 
     assert len(bot.connector.texts(chat.id)) == 10
+    assert bot.connector.limits.throttled == 0
+
+
+async def test_jittered_arrivals_never_meet_a_429(make_bot):
+    """Calls reach Teams after a varying delay (a loaded machine, the network): one sent late and
+    the next sent early must still arrive a budget apart, since Teams counts on arrival."""
+    bot = await make_bot()
+    bot.connector.limits = TeamsLimits()
+    bot.connector.jitter = 0.3
+    chat = teams.personal_chat()
+    await asyncio.gather(*(bot.post(teams.message(chat, MEGAN, f"hello {i}", bot.connector.url)) for i in range(12)))
+    await bot.settle()
+
+    assert len(bot.connector.texts(chat.id)) == 12
     assert bot.connector.limits.throttled == 0
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from poll_bot.domain.approvals import Draft, Person
 from poll_bot.features import polls
+from poll_bot.outbound.limits import TEAMS_THREAD_WINDOWS
 from poll_bot.payloads import PollVote
 from poll_bot.resources import resource_dir
 from poll_bot.store import Store
@@ -110,6 +111,34 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
     with pytest.raises(RuntimeError):
         await store.run(half_done)
     assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
+
+
+async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_units_writes(store):
+    """The invoke answers' primitive: units that commit together hand their items to one finish,
+    which reads what all of them wrote; a unit that fails takes its items with it."""
+    finished: list[tuple[str, list[str], list[bool]]] = []
+
+    def finish(key):
+        def run(uow, items):
+            seen = [not uow.activities.first_time(item, CHANNEL.id) for item in items]
+            finished.append((key, items, seen))
+        return run
+
+    def unit(uow, item, fail=False):
+        uow.activities.first_time(item, CHANNEL.id)
+        uow.before_commit("answers", item, finish("answers"))
+        uow.before_commit("other", item, finish("other"))
+        if fail:
+            raise RuntimeError("boom")
+
+    outcomes = await asyncio.gather(store.run(unit, "a1"), store.run(unit, "a2", True), store.run(unit, "a3"),
+                                    return_exceptions=True)
+    assert isinstance(outcomes[1], RuntimeError) and outcomes[0] is None and outcomes[2] is None
+    answered = sorted(item for key, items, _ in finished if key == "answers" for item in items)
+    assert answered == ["a1", "a3"]  # each item once, the failed unit's never
+    assert all(all(seen) for _, _, seen in finished)  # finish ran before commit, after the writes
+    assert sorted(item for key, items, _ in finished if key == "other" for item in items) == ["a1", "a3"]
+    assert await store.run(lambda uow: uow.activities.first_time("a2", CHANNEL.id)) is True  # rolled back
 
 
 async def test_an_activity_is_handled_once_and_a_double_press_counts_once(store):
@@ -291,6 +320,166 @@ async def test_erasing_a_conversation_removes_everything_stored_for_it(store, da
     await store.run(lambda uow: uow.conversations.erase([CHANNEL.id]))
     left = {t: database.rows(f'SELECT COUNT(*) FROM "{t}"')[0][0] for t in database.tables()}
     assert {t: n for t, n in left.items() if n} == {}
+
+
+# Lanes: who delivers for a conversation ------------------------------------------
+
+def take(store, owner: str, now: float, conversation_id: str = CHANNEL.id):
+    return store.run(lambda uow: uow.lanes.take(conversation_id, owner, now, now + 20))
+
+
+async def test_a_lane_is_one_instances_until_its_lease_runs_out_and_each_take_fences_the_last(store):
+    assert await take(store, "a", 100) == 1
+    assert await take(store, "b", 119) is None, "a's lease is live"
+    assert await take(store, "a", 110) == 2, "its holder may take it again (an instance runs one lane per conversation)"
+    assert await take(store, "b", 131) == 3, "expired: taken over"
+
+    def renew(owner, epoch):
+        return store.run(lambda uow: uow.lanes.renew(CHANNEL.id, owner, epoch, 200))
+
+    assert await renew("a", 2) is False, "the old holder is fenced out"
+    assert await renew("b", 2) is False, "so is an old epoch"
+    assert await renew("b", 3) is True
+    await store.run(lambda uow: uow.lanes.release(CHANNEL.id, "a", 2))
+    assert await take(store, "c", 150) is None, "a stale release changes nothing"
+    await store.run(lambda uow: uow.lanes.release(CHANNEL.id, "b", 3))
+    assert await take(store, "c", 150) == 4, "released: free at once, and epochs only grow"
+
+
+async def test_no_lane_is_taken_for_a_conversation_that_is_not_stored(store):
+    assert await take(store, "a", 100, "19:unknown@thread.v2") is None
+
+
+async def test_releasing_an_instances_lanes_leaves_the_others(store):
+    other = Conversation(id="19:other@thread.v2", conversation_type="groupChat", tenant_id="t1",
+                         service_url=CHANNEL.service_url)
+    await store.run(lambda uow: uow.conversations.upsert(other, True))
+    await take(store, "a", 100)
+    await take(store, "b", 100, other.id)
+    assert await store.run(lambda uow: uow.lanes.release_all("a")) == [CHANNEL.id]
+    assert await take(store, "c", 101) == 2
+    assert await take(store, "c", 101, other.id) is None
+
+
+async def test_the_sweep_finds_deliverable_work_that_no_live_lease_covers(store):
+    held = Conversation(id="19:held@thread.v2", conversation_type="groupChat", tenant_id="t1",
+                        service_url=CHANNEL.service_url)
+
+    def queue(uow):
+        uow.conversations.upsert(held, True)
+        uow.conversations.set_active(held.id, False)
+        for conversation_id in (CHANNEL.id, held.id):
+            uow.outbox.enqueue(conversation_id, "send_message", body={"text": "hi"})
+
+    await store.run(queue)
+    unowned = lambda now: store.run(lambda uow: uow.lanes.unowned_work(now, 10))
+    assert await unowned(100) == [CHANNEL.id], "the held conversation's work waits for it to come back"
+    await take(store, "a", 100)
+    assert await unowned(110) == []
+    assert await unowned(121) == [CHANNEL.id], "its holder's lease ran out"
+
+
+async def test_taking_a_lane_over_gives_back_what_its_last_holder_had_claimed(store):
+    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", "en", subject_id=1))
+    update = lambda uow: uow.outbox.enqueue(CHANNEL.id, "update_card", card_id=card_id)
+    await store.run(lambda uow: uow.outbox.enqueue(CHANNEL.id, "send_message", body={"text": "hi"}))
+    await store.run(update)
+    for _ in range(2):
+        job = await store.run(lambda uow: uow.outbox.head(CHANNEL.id))
+        await store.run(lambda uow: uow.outbox.claim(job.id))
+    await store.run(update)  # a newer update of the claimed card
+    await store.run(lambda uow: uow.outbox.release_claims([CHANNEL.id]))
+    assert await store.run(lambda uow: uow.outbox.pending_count()) == 2, "the older update went"
+    job = await store.run(lambda uow: uow.outbox.head(CHANNEL.id))
+    assert (job.kind, job.body) == ("send_message", {"text": "hi"}), "claimable again, in order"
+
+
+# Budgets: Teams' rate limits for every instance together ------------------------
+
+SCOPES = [("send thread", ((2, 1.0),)), ("tenant t1", ((50, 1.0),))]
+
+
+async def test_a_budget_window_fills_and_says_how_long_to_wait(store):
+    reserve = lambda now: store.run(lambda uow: uow.budget.reserve(SCOPES, now, now + 10))
+    first, wait = await reserve(0.0)
+    assert len(first) == 2 and wait == 0, "one row per scope"
+    second, _ = await reserve(0.1)
+    assert await reserve(0.2) == ([], 1.0), "both calls in flight: they count for at least a second more"
+    other_thread = [("send other", ((2, 1.0),)), SCOPES[1]]
+    assert (await store.run(lambda uow: uow.budget.reserve(other_thread, 0.2, 10)))[1] == 0, "threads are apart"
+    for ids, ended in ((first, 0.05), (second, 0.15)):
+        await store.run(lambda uow: uow.budget.spent(ids, ended))
+    assert (await reserve(0.2))[1] == pytest.approx(0.85), "until the first call's end leaves the window"
+    assert (await reserve(1.06))[1] == 0
+    await store.run(lambda uow: uow.budget.prune(1.0))
+    assert (await reserve(1.06))[1] == 0, "the calls that ended before 1.0 are forgotten"
+    assert (await reserve(1.07))[1] > 0
+
+
+async def test_budgets_count_every_instances_calls_and_match_the_teams_table(database):
+    """Two stores on one database (two instances) send whenever the budget allows, for 40
+    simulated seconds, each call taking 10 ms: no window of Teams' table ever holds more,
+    and the budget is used, not only respected."""
+    stores = [await open_store(database), await open_store(database)]
+    await stores[0].run(lambda uow: uow.conversations.upsert(CHANNEL, True))
+    scopes = [("send thread", TEAMS_THREAD_WINDOWS)]
+    now, sent = 0.0, []
+    while now < 40:
+        store = stores[len(sent) % 2]
+        ids, wait = await store.run(lambda uow: uow.budget.reserve(scopes, now, now + 1))
+        if wait:
+            now += wait
+            continue
+        sent.append(now)
+        now += 0.01
+        await store.run(lambda uow: uow.budget.spent(ids, now))
+    for opened in stores:
+        await opened.close()
+    for limit, span in TEAMS_THREAD_WINDOWS:
+        for i, start in enumerate(sent):
+            assert sum(1 for t in sent[i:] if t < start + span) <= limit, (limit, span)
+    assert sum(1 for t in sent if t < 30) == 60, "the budget must be usable, not just respected"
+
+
+# Render numbers, conditional timers and try-locks -----------------------------------
+
+async def test_a_cards_shown_render_never_goes_back(store):
+    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", "en", subject_id=1))
+    versions = [await store.run(lambda uow: uow.cards.next_render(card_id)) for _ in range(3)]
+    assert versions == [1, 2, 3]
+    show = lambda version: store.run(lambda uow: uow.cards.show(card_id, version))
+    assert [await show(2), await show(1), await show(2), await show(3)] == [True, False, False, True]
+
+
+async def test_a_request_expires_and_an_approver_is_reminded_once(store):
+    def copy(uow):
+        approval_id = create_approval(uow)
+        card_id = uow.cards.create(CHANNEL.id, "approval", "en", subject_id=approval_id)
+        uow.approvals.add_copy(card_id, approval_id, ALEX.id)
+        return approval_id, card_id
+
+    approval_id, card_id = await store.run(copy)
+    assert [await store.run(lambda uow: uow.approvals.mark_reminded(card_id)) for _ in range(2)] == [True, False]
+    assert [await store.run(lambda uow: uow.approvals.expire(approval_id)) for _ in range(2)] == [True, False]
+    assert (await store.run(lambda uow: uow.approvals.get(approval_id))).status == "expired"
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
+async def test_a_try_lock_is_refused_while_another_unit_of_work_holds_it(store):
+    held, done = threading.Event(), threading.Event()
+
+    def holder(uow):
+        locked = uow.try_lock("timers")
+        held.set()
+        done.wait(10)
+        return locked
+
+    holding = asyncio.ensure_future(store.run(holder))
+    await asyncio.to_thread(held.wait, 10)
+    refused = await store.run(lambda uow: uow.try_lock("timers"))
+    done.set()
+    assert (await holding, refused) == (True, False)
+    assert await store.run(lambda uow: uow.try_lock("timers")) is True, "free once the holder ended"
 
 
 async def test_a_conversation_keeps_the_language_of_its_latest_activity_that_named_one(store):

@@ -33,6 +33,29 @@ async def test_two_voters_get_their_own_views_and_the_shared_card_marks_no_one(b
         await bot.view(chat, MEGAN, card_id))
 
 
+async def test_presses_committed_together_are_each_answered_with_their_own_vote(bot):
+    """Presses that commit together are answered together: each still sees their own vote, in a
+    tally that counts it, and people who chose alike get the same card."""
+    chat = teams.group_chat()
+    card_id, vote = await posted_poll(bot, chat)
+    voters = [teams.Person(f"29:voter-{i}", f"Voter {i}") for i in range(40)]
+    chosen = {v.id: ("Pizza", "Sushi", "Tacos")[i % 3] for i, v in enumerate(voters)}
+
+    async def press(voter):
+        activity = teams.invoke(chat, voter, vote[chosen[voter.id]], card_id, bot.connector.url)
+        async with bot.session.post(bot.url, json=activity) as response:
+            return voter, response.status, await response.json()
+
+    answers = await asyncio.gather(*(press(v) for v in voters))
+
+    for voter, status, answer in answers:
+        assert status == 200 and answer["type"] == CARD
+        assert cards.my_votes(answer["value"]) == [chosen[voter.id]]
+        counts = cards.option_counts(answer["value"])
+        assert counts[chosen[voter.id]] != "0 votes", "the tally counts the presser's own vote"
+    assert len(bot.rows("SELECT user_id FROM votes")) == 40
+
+
 async def test_a_redelivered_invoke_counts_once_and_is_answered_again(bot):
     chat = teams.group_chat()
     card_id, vote = await posted_poll(bot, chat)

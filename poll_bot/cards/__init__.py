@@ -1,11 +1,11 @@
 """Adaptive Cards rendered from the Jinja templates in templates/."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .. import i18n
@@ -15,9 +15,10 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 80 * 1024
 
 
+# orjson, not json: a vote answered with its card spends a third of its time in these three.
 def json_literal(value: Any) -> str:
     """The only way user text enters a template: as a complete JSON literal."""
-    return json.dumps(value, ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +29,7 @@ def _environment() -> Environment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates change only with a new release: no stat() per render
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["json"] = json_literal
@@ -50,7 +52,7 @@ MAX_REFRESH_USERS = 60
 def render_card(template: str, **context: Any) -> dict[str, Any]:
     """Render templates/<template>.json.j2 into a card dict."""
     text = _environment().get_template(f"{template}.json.j2").render(**context)
-    return json.loads(text)
+    return orjson.loads(text)
 
 
 def clip(text: str, limit: int) -> str:
@@ -69,4 +71,4 @@ def card_message(card: dict[str, Any]) -> dict[str, Any]:
 
 def card_size(card: dict[str, Any]) -> int:
     """Bytes of the card as sent; Teams counts UTF-16, which this bounds for BMP text."""
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
+    return len(orjson.dumps(card).decode().encode("utf-16-le"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from ..router import Router
 from ..turn import NOTICE, send_notice
-from . import approvals, lifecycle, polls, prompts, reactions
+from . import approvals, lifecycle, personal, polls, prompts, reactions
 
 CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS, **prompts.CARD_RENDERERS}
+# Several people's views of a card at once, for answering the presses that commit together.
+VIEWS_RENDERERS = {kind: polls.VIEWS_RENDERERS.get(kind) or personal.one_by_one(render)
+                   for kind, render in CARD_RENDERERS.items()}
 FOLLOWUPS = {**approvals.FOLLOWUPS, NOTICE: send_notice}
 
 

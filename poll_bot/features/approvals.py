@@ -439,13 +439,14 @@ def _pick(uow: UnitOfWork, turn: Turn, args: str, command: str) -> tuple[Approva
 
 def expire_overdue(uow: UnitOfWork, now: datetime) -> int:
     """Expire every pending request past its due date (also the ones missed while the bot was down)."""
-    expired = uow.approvals.overdue(now.isoformat(timespec="milliseconds"))
-    for approval_id in expired:
+    expired = 0
+    for approval_id in uow.approvals.overdue(now.isoformat(timespec="milliseconds")):
         before = uow.approvals.get(approval_id)
-        uow.approvals.set_status(approval_id, "expired")
-        uow.approvals.log(approval_id, BOT, "expired")
-        _after_change(uow, before, uow.approvals.get(approval_id))
-    return len(expired)
+        if uow.approvals.expire(approval_id):  # the audit gets one "expired", however many instances tick
+            uow.approvals.log(approval_id, BOT, "expired")
+            _after_change(uow, before, uow.approvals.get(approval_id))
+            expired += 1
+    return expired
 
 
 def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
@@ -455,12 +456,13 @@ def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
         approval = uow.approvals.get(copy.approval_id)
         if not any(a.id == copy.user_id for a in rules.current_turn(approval)):
             continue
+        if not uow.approvals.mark_reminded(copy.card_id):
+            continue  # reminded meanwhile (another instance's tick)
         card = uow.cards.get(copy.card_id)
         with i18n.using(language_for(uow, card.conversation_id, approval)):
             uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
                 _("Reminder: %(name)s is waiting for your decision on “%(title)s”.", name=approval.requester.name,
                   title=approval.title), replies_for(approval)))
-        uow.approvals.mark_reminded(copy.card_id)
         name = next(a.name for a in approval.approvers if a.id == copy.user_id)
         uow.approvals.log(approval.id, BOT, "reminded", name)
         reminded += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..outbound.limits import tenant_scope, thread_scopes
 from ..router import Router
 from ..store import UnitOfWork
 from ..turn import Member, TeamEvent, Turn, thread_key
@@ -59,7 +60,16 @@ def _erase(uow: UnitOfWork, turn: Turn) -> None:
             uow.cards.delete(card.id)
         uow.activities.forget_conversations(ids)
         uow.conversations.erase(ids)
+        _forget_budgets(uow, ids, turn.conversation.tenant_id)
     uow.conversations.forget_installation(_scope_id(turn))
+
+
+def _forget_budgets(uow: UnitOfWork, ids: list[str], tenant_id: str) -> None:
+    """The rate log of these conversations' threads, and their tenant's once no conversation of it is left."""
+    scopes = [scope for thread in {thread_key(c) for c in ids} for scope in thread_scopes(thread)]
+    if not uow.conversations.in_tenant(tenant_id):
+        scopes.append(tenant_scope(tenant_id))
+    uow.budget.forget(scopes)
 
 
 @router.event("teamRestored")

@@ -365,21 +365,33 @@ def _refresh_poll_cards(uow: UnitOfWork, poll_id: int) -> None:
 
 def render_poll_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
     """The shared card, or `viewer`'s own view of it."""
+    return render_poll_views(uow, card, [viewer])[0]
+
+
+def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None]) -> list[dict[str, Any] | None]:
+    """Several people's views of the card (None: the shared card). What they share is read once,
+    and people who see the same thing (the same choices, no notice) get the same card."""
     poll = uow.polls.get(card.subject_id)
     if poll is None or poll.withdrawn:
-        return None
+        return [None] * len(viewers)
     # Teams refreshes the card for these people when they see it: the creator and the latest voters.
     audience = [poll.creator_id] + [v for v in uow.polls.recent_voters(poll.id, MAX_REFRESH_USERS)
                                     if v != poll.creator_id]
-    personal = None if viewer is None else PollViewer(
-        choices=uow.polls.user_choices(poll.id, viewer.user_id),
-        is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
-        notice=viewer.notice,
-    )
     results = uow.polls.results(poll.id, poll.multiple_choice)
     voters = uow.polls.first_voters(poll.id, [o.position for o in poll.options], WHO_VOTED_PER_OPTION)
-    view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
-    return render_card("poll", poll=view)
+    rendered: dict[PollViewer | None, dict[str, Any]] = {}
+    views = []
+    for viewer in viewers:
+        personal = None if viewer is None else PollViewer(
+            choices=uow.polls.user_choices(poll.id, viewer.user_id),
+            is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
+            notice=viewer.notice,
+        )
+        if personal not in rendered:
+            view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
+            rendered[personal] = render_card("poll", poll=view)
+        views.append(rendered[personal])
+    return views
 
 
 def render_poll_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
@@ -387,6 +399,7 @@ def render_poll_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
 
 
 CARD_RENDERERS = {"poll": render_poll_card, "poll_form": render_poll_form}
+VIEWS_RENDERERS = {"poll": render_poll_views}
 
 
 def close_for_deleted_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:

@@ -52,12 +52,16 @@ class TokenSource:
         return {"Authorization": f"Bearer {token}"}
 
 
+CALL_SECONDS = 15.0  # the longest a call toward Teams may take, getting its token included
+
+
 class Connector:
-    def __init__(self, session: aiohttp.ClientSession, tokens: TokenSource, metrics: Metrics, timeout: float = 15.0):
+    def __init__(self, session: aiohttp.ClientSession, tokens: TokenSource, metrics: Metrics,
+                 timeout: float = CALL_SECONDS):
         self._session = session
         self._tokens = tokens
         self._metrics = metrics
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = timeout
 
     async def send(self, service_url: str, conversation_id: str, activity: dict) -> ConnectorResult:
         return await self._call("send", "POST", _activities_url(service_url, conversation_id), activity)
@@ -86,18 +90,18 @@ class Connector:
 
     async def _call(self, operation: str, method: str, url: str, body: dict | None) -> ConnectorResult:
         try:
-            headers = await self._tokens.header()
-            async with self._session.request(method, url, json=body, headers=headers,
-                                             timeout=self._timeout) as response:
-                payload = await _json_or_empty(response)
-                self._metrics.outbound_call(operation, response.status)
-                return ConnectorResult(
-                    status=response.status,
-                    error_code=_error_code(payload),
-                    retry_after=_retry_after(response.headers.get("Retry-After")),
-                    activity_id=payload.get("id") if isinstance(payload, dict) else None,
-                    body=payload,
-                )
+            async with asyncio.timeout(self._timeout):
+                headers = await self._tokens.header()
+                async with self._session.request(method, url, json=body, headers=headers) as response:
+                    payload = await _json_or_empty(response)
+                    self._metrics.outbound_call(operation, response.status)
+                    return ConnectorResult(
+                        status=response.status,
+                        error_code=_error_code(payload),
+                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                        activity_id=payload.get("id") if isinstance(payload, dict) else None,
+                        body=payload,
+                    )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             log.warning("%s %s failed: %r", method, url, error)
             self._metrics.outbound_call(operation, None)

@@ -1,11 +1,21 @@
-"""Sliding-window rate budgets: per thread (conversation) and per tenant."""
+"""Teams' rate budgets, per thread (conversation) and per tenant, for all instances together.
+
+The sliding logs are kept in the database (store/budget.py): whichever instance
+delivers for a conversation reserves each call there in one short transaction.
+
+Headroom against jitter: Teams counts a call when it arrives, which is some time
+after the bot sent it, and by a varying amount. So a call counts in the log from
+the moment it ends (its answer came back, so it arrived before), and while it is in
+flight from its deadline; a new call is let through only when that fits every
+window. Arrival jitter can then only spread calls further apart than the log
+assumes, never bring them closer. Each window is also widened by `margin`, for the
+clocks of several instances, which differ a little.
+"""
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+
+from ..store.budget import Windows
 
 # (operations, seconds) — Teams' documented limits for send/update/delete in one thread.
 TEAMS_THREAD_WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
@@ -14,52 +24,34 @@ TEAMS_TENANT_WINDOWS = ((50, 1.0),)
 TEAMS_MEMBERS_WINDOWS = ((14, 1.0), (16, 2.0), (120, 30.0), (3600, 3600.0))
 
 
-@dataclass
-class SlidingWindows:
-    windows: tuple[tuple[int, float], ...]
-    _events: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
-
-    def delay(self, key: str, now: float) -> float:
-        """Seconds until one more operation on `key` fits every window."""
-        events = self._events[key]
-        longest = max(span for _, span in self.windows)
-        while events and events[0] <= now - longest:
-            events.popleft()
-        wait = 0.0
-        for limit, span in self.windows:
-            # The window is full when the limit-th most recent operation is still inside it.
-            if len(events) >= limit:
-                wait = max(wait, events[-limit] + span - now)
-        return wait
-
-    def record(self, key: str, now: float) -> None:
-        self._events[key].append(now)
-
-
+@dataclass(frozen=True)
 class Budget:
-    """Waits until an operation fits both the thread's and the tenant's budget.
+    """Which windows a call has to fit: its thread's (for its kind of operation) and its tenant's."""
+    thread_windows: Windows = TEAMS_THREAD_WINDOWS
+    tenant_windows: Windows = TEAMS_TENANT_WINDOWS
+    members_windows: Windows = TEAMS_MEMBERS_WINDOWS
+    margin: float = 0.05
 
-    Each window is widened by `margin` seconds: requests reach Teams a little
-    jittered, and two sent 1.000 s apart may arrive 0.99 s apart.
-    """
+    def scopes(self, thread: str, tenant: str, operation: str = "send") -> list[tuple[str, Windows]]:
+        """Sends, updates, deletes and creating conversations share a budget; reading members has its own."""
+        windows = self.members_windows if operation == "members" else self.thread_windows
+        return [(f"{operation} {thread}", self._widened(windows)),
+                (tenant_scope(tenant), self._widened(self.tenant_windows))]
 
-    def __init__(self, thread_windows=TEAMS_THREAD_WINDOWS, tenant_windows=TEAMS_TENANT_WINDOWS,
-                 members_windows=TEAMS_MEMBERS_WINDOWS, margin: float = 0.05,
-                 clock: Callable[[], float] = time.monotonic):
-        def widened(windows) -> SlidingWindows:
-            return SlidingWindows(tuple((n, span + margin) for n, span in windows))
-        # Sends, updates, deletes and creating conversations share a budget; reading members has its own.
-        self._threads = {"send": widened(thread_windows), "members": widened(members_windows)}
-        self._tenants = widened(tenant_windows)
-        self._clock = clock
+    @property
+    def longest(self) -> float:
+        """Seconds a call counts in some window at most."""
+        return max(span for windows in (self.thread_windows, self.tenant_windows, self.members_windows)
+                   for _, span in windows) + self.margin
 
-    async def acquire(self, thread: str, tenant: str, operation: str = "send") -> None:
-        threads = self._threads[operation]
-        while True:
-            now = self._clock()
-            wait = max(threads.delay(thread, now), self._tenants.delay(tenant, now))
-            if wait <= 0:
-                threads.record(thread, now)
-                self._tenants.record(tenant, now)
-                return
-            await asyncio.sleep(wait)
+    def _widened(self, windows: Windows) -> Windows:
+        return tuple((n, span + self.margin) for n, span in windows)
+
+
+def thread_scopes(thread: str) -> list[str]:
+    """Every budget scope of a thread (to forget them with it)."""
+    return [f"send {thread}", f"members {thread}"]
+
+
+def tenant_scope(tenant: str) -> str:
+    return f"tenant {tenant}"

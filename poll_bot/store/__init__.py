@@ -8,15 +8,20 @@ return value comes back to the caller.
 from __future__ import annotations
 
 import functools
+import os
+import secrets
+import socket
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .activities import ActivityLog
 from .approvals import ApprovalStore
+from .budget import BudgetStore
 from .cards import CardStore
 from .conversations import ConversationStore
 from .db import Database, fetch_one, open_database
+from .lanes import LaneStore
 from .messages import MessageStore
 from .models import Conversation
 from .outbox import OutboxStore
@@ -24,6 +29,7 @@ from .people import PeopleStore
 from .polls import PollStore
 
 T = TypeVar("T")
+OUTBOX_CHANNEL = "poll_bot_outbox"  # where instances announce new outbound work to each other
 # What a transaction did that the bot counts: {("vote", "added"): 1, ("decision", "approved"): 1}.
 Changes = Counter[tuple[str, str]]
 
@@ -38,14 +44,24 @@ class UnitOfWork:
     approvals: ApprovalStore
     people: PeopleStore
     messages: MessageStore
+    lanes: LaneStore
+    budget: BudgetStore
     # lock(key): later units of work that lock the same key wait until this one ends.
     # A no-op on SQLite, where transactions never interleave.
     lock: Callable[[str], None]
+    # try_lock(key): the same, but False at once if another unit of work holds the key.
+    try_lock: Callable[[str], bool]
+    # before_commit(key, item, finish): just before the transaction commits, finish(uow, items) runs
+    # once for each key with the items collected under it (on SQLite, by every unit committed
+    # together): work that many units need, done once for all of them.
+    before_commit: Callable[[object, Any, Callable[["UnitOfWork", list], None]], None]
 
 
 class Store:
     def __init__(self, db: Database):
         self._db = db
+        # This process, for the lanes it holds and the work it announces: host, pid and a random part.
+        self.instance = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
         # Conversations as last written, so an unchanged one costs no write per turn.
         self._known: dict[str, Conversation] = {}
         self._on_enqueue: Callable[[set[str]], None] = lambda conversation_ids: None
@@ -65,6 +81,11 @@ class Store:
         """What the database raises when it fails (not a bug in a unit of work)."""
         return self._db.errors
 
+    @property
+    def shared(self) -> bool:
+        """Other instances may use the database at the same time (PostgreSQL; not SQLite)."""
+        return self._db.shared
+
     async def close(self) -> None:
         await self._db.close()
 
@@ -77,6 +98,15 @@ class Store:
         """Called after a commit that queued outbound work, with the conversations it is for."""
         self._on_enqueue = callback
 
+    async def listen(self, callback: Callable[[set[str]], None]) -> None:
+        """Until cancelled: call `callback` when another instance has queued outbound work,
+        with the conversation it is for (PostgreSQL's LISTEN; nothing on SQLite)."""
+        def heard(message: str) -> None:
+            sender, _, conversation_id = message.partition(" ")
+            if sender != self.instance:
+                callback({conversation_id})
+        await self._db.listen(OUTBOX_CHANNEL, heard)
+
     def on_commit(self, callback: Callable[[Changes], None]) -> None:
         """Called after a commit that recorded votes or decisions, with how many of each."""
         self._on_commit = callback
@@ -87,18 +117,12 @@ class Store:
         changes: Changes = Counter()
 
         def unit(conn) -> T:
-            uow = UnitOfWork(
-                conversations=ConversationStore(conn, self._known),
-                polls=PollStore(conn, changes),
-                cards=CardStore(conn),
-                outbox=OutboxStore(conn, touched),
-                activities=ActivityLog(conn),
-                approvals=ApprovalStore(conn, changes),
-                people=PeopleStore(conn),
-                messages=MessageStore(conn),
-                lock=functools.partial(self._db.lock, conn),
-            )
-            return work(uow, *args)
+            touched.clear()  # a unit of work PostgreSQL aborted runs again from the start
+            changes.clear()
+            result = work(self._unit_of_work(conn, touched, changes), *args)
+            if touched:
+                self._db.announce(conn, OUTBOX_CHANNEL, [f"{self.instance} {c}" for c in sorted(touched)])
+            return result
 
         result = await self._db.run(unit)
         if changes:
@@ -106,6 +130,25 @@ class Store:
         if touched:
             self._on_enqueue(touched)
         return result
+
+    def _unit_of_work(self, conn, touched: set[str], changes: Changes) -> UnitOfWork:
+        lock = functools.partial(self._db.lock, conn)
+        return UnitOfWork(
+            conversations=ConversationStore(conn, self._known),
+            polls=PollStore(conn, changes),
+            cards=CardStore(conn),
+            outbox=OutboxStore(conn, touched),
+            activities=ActivityLog(conn),
+            approvals=ApprovalStore(conn, changes),
+            people=PeopleStore(conn),
+            messages=MessageStore(conn),
+            lanes=LaneStore(conn),
+            budget=BudgetStore(conn, lock),
+            lock=lock,
+            try_lock=functools.partial(self._db.try_lock, conn),
+            before_commit=lambda key, item, finish: self._db.before_commit(
+                conn, key, item, lambda conn, items: finish(self._unit_of_work(conn, touched, changes), items)),
+        )
 
     async def record_conversation(self, conversation: Conversation, user_initiated: bool, sender_id: str) -> bool:
         """Store the conversation and its latest serviceUrl (and a 1:1 chat as the sender's).

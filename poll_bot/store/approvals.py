@@ -133,8 +133,18 @@ class ApprovalStore:
         ).fetchall()
         return [ApprovalCopy(r["card_id"], r["approval_id"], r["user_id"]) for r in rows]
 
-    def mark_reminded(self, card_id: int) -> None:
-        self._conn.execute("UPDATE approval_copies SET reminded = 1 WHERE card_id = ?", (card_id,))
+    def mark_reminded(self, card_id: int) -> bool:
+        """False if the copy's approver was reminded already."""
+        cur = self._conn.execute("UPDATE approval_copies SET reminded = 1 WHERE card_id = ? AND reminded = 0",
+                                 (card_id,))
+        return cur.rowcount == 1
+
+    def expire(self, approval_id: int) -> bool:
+        """Expire the request if it is still pending; False if it is not."""
+        cur = self._conn.execute(
+            """UPDATE approvals SET status = 'expired', closed_at = ?, closed_reason = ''
+               WHERE id = ? AND status = 'pending'""", (utc_now(), approval_id))
+        return cur.rowcount == 1
 
     def overdue(self, now: str) -> list[int]:
         """Locked, to be expired: one decided meanwhile is not pending any more, and not listed."""

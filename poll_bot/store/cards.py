@@ -45,6 +45,19 @@ class CardStore:
     def set_activity_id(self, card_id: int, activity_id: str | None) -> None:
         self._conn.execute("UPDATE cards SET activity_id = ? WHERE id = ?", (activity_id, card_id))
 
+    def next_render(self, card_id: int) -> int:
+        """The number of a new render of the card (each render's is higher than the last's)."""
+        (version,) = fetch_one(self._conn, "UPDATE cards SET render_version = render_version + 1 WHERE id = ?"
+                                           " RETURNING render_version", (card_id,))
+        return version
+
+    def show(self, card_id: int, version: int) -> bool:
+        """Record that Teams took this render of the card; False (and nothing recorded) if it
+        had already taken a newer one: the store never goes back to an older render."""
+        cur = self._conn.execute("UPDATE cards SET shown_version = ? WHERE id = ? AND shown_version < ?",
+                                 (version, card_id, version))
+        return cur.rowcount == 1
+
     def by_activity(self, conversation_id: str, activity_id: str) -> Card | None:
         row = fetch_one(self._conn, "SELECT * FROM cards WHERE conversation_id = ? AND activity_id = ?",
                         (conversation_id, activity_id))

@@ -83,6 +83,11 @@ class ConversationStore:
     def of_channel(self, channel_id: str) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM conversations WHERE channel_id = ?", (channel_id,))]
 
+    def in_tenant(self, tenant_id: str) -> bool:
+        """Whether any conversation of this tenant is stored."""
+        row = fetch_one(self._conn, "SELECT 1 FROM conversations WHERE tenant_id = ? LIMIT 1", (tenant_id,))
+        return row is not None
+
     def of_chat(self, conversation_id: str) -> list[str]:
         """The chat and its reply threads (`id;messageid=...`)."""
         root = conversation_id.split(";", 1)[0]

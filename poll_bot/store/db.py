@@ -74,11 +74,25 @@ class Database(Protocol):
     by position and by column name."""
     name: str  # for the log: the file, or the server and database (never a password)
     errors: tuple[type[Exception], ...]  # what it raises when the database itself fails
+    shared: bool  # other instances may use the database at the same time
 
     async def run(self, work: Callable[..., T], *args: Any) -> T: ...
 
+    def before_commit(self, conn: Any, key: object, item: Any, finish: Callable[[Any, list], None]) -> None:
+        """Collect `item` under `key` in the transaction running on `conn`; just before it commits,
+        `finish(conn, items)` runs once for each key with everything collected under it."""
+
     def lock(self, conn: Any, key: str) -> None:
         """Hold `key` until the transaction ends (serialises units of work on one key)."""
+
+    def try_lock(self, conn: Any, key: str) -> bool:
+        """Hold `key` until the transaction ends if nobody else holds it; False if somebody does."""
+
+    def announce(self, conn: Any, channel: str, messages: list[str]) -> None:
+        """Tell the other instances' `listen` on `channel` these messages, once the transaction commits."""
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Call `heard` with each message announced on `channel`, until cancelled."""
 
     async def migrate(self, folder: Path | None = None) -> list[int]: ...
 
@@ -104,9 +118,11 @@ class _Unit:
 
 class SqliteDatabase:
     errors = (sqlite3.Error,)  # what it raises when the database itself fails
+    shared = False  # one process: SQLite's write lock is local to its machine
 
     def __init__(self, conn: aiosqlite.Connection, name: str):
         self._conn = conn
+        self._batches = CommitBatches()  # of the transaction being written (one at a time)
         self.name = name
         self._waiting: list[_Unit] = []
         self._committer: asyncio.Task | None = None  # the task writing the waiting units, while there are any
@@ -147,7 +163,7 @@ class SqliteDatabase:
                 batch, self._waiting = self._waiting, []
                 try:
                     # aiosqlite's public calls each queue one statement; _execute queues a whole function.
-                    outcomes = await self._conn._execute(_in_transaction, self._conn._conn, batch)
+                    outcomes = await self._conn._execute(_in_transaction, self._conn._conn, batch, self._batches)
                 except Exception as error:  # BEGIN or COMMIT failed: nothing of the batch is stored
                     outcomes = [_Failed(error)] * len(batch)
                 for unit, outcome in zip(batch, outcomes):
@@ -156,8 +172,21 @@ class SqliteDatabase:
         finally:
             self._committer = None
 
+    def before_commit(self, conn: sqlite3.Connection, key: object, item: Any,
+                      finish: Callable[[Any, list], None]) -> None:
+        self._batches.add(key, item, finish)
+
     def lock(self, conn: sqlite3.Connection, key: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already gives each transaction the one write lock."""
+
+    def try_lock(self, conn: sqlite3.Connection, key: str) -> bool:
+        return True  # the transaction holds the one write lock already
+
+    def announce(self, conn: sqlite3.Connection, channel: str, messages: list[str]) -> None:
+        """Nobody else to tell: one process uses the file."""
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Nothing to hear (see announce)."""
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each."""
@@ -207,26 +236,55 @@ class _Failed:
         outcome.set_exception(self.error)
 
 
-def _in_transaction(conn: sqlite3.Connection, batch: list[_Unit]) -> list[_Done | _Failed]:
+class CommitBatches:
+    """What the units of one transaction collected for `before_commit`, in order."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[object, Any, Callable[[Any, list], None]]] = []
+
+    def add(self, key: object, item: Any, finish: Callable[[Any, list], None]) -> None:
+        self._entries.append((key, item, finish))
+
+    def mark(self) -> int:
+        return len(self._entries)
+
+    def drop_since(self, mark: int) -> None:
+        """Forget what a unit that was rolled back collected."""
+        del self._entries[mark:]
+
+    def finish(self, conn: Any) -> None:
+        entries, self._entries = self._entries, []
+        batches: dict[object, tuple[Callable[[Any, list], None], list]] = {}
+        for key, item, finish in entries:
+            batches.setdefault(key, (finish, []))[1].append(item)
+        for finish, items in batches.values():
+            finish(conn, items)
+
+
+def _in_transaction(conn: sqlite3.Connection, batch: list[_Unit], batches: CommitBatches) -> list[_Done | _Failed]:
     """One transaction for the batch; each unit in a savepoint, in its caller's context (so its log
     lines carry the caller's turn ids)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        outcomes = [_in_savepoint(conn, unit) for unit in batch]
+        outcomes = [_in_savepoint(conn, unit, batches) for unit in batch]
+        batches.finish(conn)
     except BaseException:
+        batches.drop_since(0)
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return outcomes
 
 
-def _in_savepoint(conn: sqlite3.Connection, unit: _Unit) -> _Done | _Failed:
+def _in_savepoint(conn: sqlite3.Connection, unit: _Unit, batches: CommitBatches) -> _Done | _Failed:
     conn.execute("SAVEPOINT unit")
+    collected = batches.mark()
     try:
         value = unit.context.run(unit.work, conn, *unit.args)
     except Exception as error:
         conn.execute("ROLLBACK TO unit")
         conn.execute("RELEASE unit")
+        batches.drop_since(collected)
         return _Failed(error)
     conn.execute("RELEASE unit")
     return _Done(value)

@@ -20,13 +20,15 @@ class OutboxStore:
                 body: dict[str, Any] | None = None) -> None:
         if kind == "update_card":
             hold(self._conn, _card_key(card_id), shared=True)  # see claim()
-        # DO NOTHING: a second unclaimed update of the same card coalesces into the first.
-        self._conn.execute(
+        # DO NOTHING: a second unclaimed update of the same card coalesces into the first,
+        # which woke a lane already: only a new row wakes one.
+        cur = self._conn.execute(
             """INSERT INTO outbox (conversation_id, kind, card_id, body, created_at)
                VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (conversation_id, kind, card_id, json.dumps(body or {}), utc_now()),
         )
-        self._touched.add(conversation_id)
+        if cur.rowcount == 1:
+            self._touched.add(conversation_id)
 
     def wake(self, conversation_id: str) -> None:
         """Have the conversation's lane look at its queue after commit (a hold on it ended)."""
@@ -81,16 +83,17 @@ class OutboxStore:
         )
         return row is not None
 
-    def release_claims(self) -> None:
-        """After a stop or a crash: jobs that were in flight go back to the queue (a duplicate update is dropped)."""
+    def release_claims(self, conversation_ids: list[str]) -> None:
+        """These conversations' jobs that were in flight when their lane stopped or was taken
+        over go back to the queue (an update of a card with a newer one queued is dropped)."""
+        marks = placeholders(conversation_ids)
         self._conn.execute(
-            """DELETE FROM outbox WHERE claimed = 1 AND kind = 'update_card' AND card_id IN
-                   (SELECT card_id FROM outbox WHERE kind = 'update_card' AND claimed = 0)"""
+            f"""DELETE FROM outbox WHERE claimed = 1 AND kind = 'update_card' AND conversation_id IN ({marks})
+                AND card_id IN (SELECT card_id FROM outbox WHERE kind = 'update_card' AND claimed = 0)""",
+            conversation_ids,
         )
-        self._conn.execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1")
-
-    def conversations_with_work(self) -> list[str]:
-        return [r[0] for r in self._conn.execute("SELECT DISTINCT conversation_id FROM outbox")]
+        self._conn.execute(f"UPDATE outbox SET claimed = 0 WHERE claimed = 1 AND conversation_id IN ({marks})",
+                           conversation_ids)
 
     def pending_count(self) -> int:
         (count,) = fetch_one(self._conn, "SELECT COUNT(*) FROM outbox")

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from ..resources import resource_dir
-from .db import migration_files, utc_now
+from .db import CommitBatches, migration_files, utc_now
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +36,7 @@ ATTEMPTS = 5  # a unit of work aborted for a deadlock or serialization failure r
 _RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 _PG_OVERRIDE = re.compile(r"^(\d{3})_[a-z0-9_]+\.pg\.sql$")
 _MIGRATION_LOCK = 0x706F6C6C  # "poll": the advisory lock key migrations run under
+RELISTEN_SECONDS = 1.0
 
 
 class Row(tuple):
@@ -78,6 +79,7 @@ class Connection:
 
     def __init__(self, conn: psycopg.Connection):
         self._conn = conn
+        self.batches = CommitBatches()  # what this transaction's unit collected for before_commit
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor:
         return self._conn.execute(to_psycopg(sql), tuple(params))
@@ -108,10 +110,12 @@ def postgres_migrations(folder: Path | None = None) -> list[tuple[int, Path]]:
 
 class PostgresDatabase:
     errors = (psycopg.Error,)  # what it raises when the database itself fails
+    shared = True
 
-    def __init__(self, pool: ConnectionPool, name: str):
+    def __init__(self, pool: ConnectionPool, name: str, url: str):
         self._pool = pool
         self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="postgres")
+        self._url = url
         self.name = name
 
     @classmethod
@@ -119,7 +123,7 @@ class PostgresDatabase:
         pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
                               kwargs={"autocommit": True})
         await asyncio.get_running_loop().run_in_executor(None, functools.partial(pool.open, wait=True))
-        db = cls(pool, postgres_name(url))
+        db = cls(pool, postgres_name(url), url)
         await db.migrate()
         return db
 
@@ -143,10 +147,38 @@ class PostgresDatabase:
 
     def _transaction(self, work: Callable[..., T], args: tuple) -> T:
         with self._pool.connection() as conn, conn.transaction():
-            return work(Connection(conn), *args)
+            connection = Connection(conn)
+            result = work(connection, *args)
+            connection.batches.finish(connection)
+            return result
+
+    def before_commit(self, conn: Connection, key: object, item: Any, finish: Callable[[Any, list], None]) -> None:
+        conn.batches.add(key, item, finish)
 
     def lock(self, conn: Connection, key: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
+    def try_lock(self, conn: Connection, key: str) -> bool:
+        (locked,) = conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
+        return locked
+
+    def announce(self, conn: Connection, channel: str, messages: list[str]) -> None:
+        """NOTIFY inside the transaction: PostgreSQL delivers it only if and when it commits."""
+        conn.execute("SELECT pg_notify(?, m) FROM unnest(?::text[]) AS m", (channel, messages))
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """LISTEN on a connection of its own, outside the pool and straight to PostgreSQL (a
+        pooler in transaction mode passes no notifications on). After a failure it connects
+        again; whatever was announced meanwhile is found by the pipeline's sweep."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    async for notice in conn.notifies():
+                        heard(notice.payload)
+            except psycopg.Error as error:
+                log.warning("listening on %s failed (%s); again in %g s", channel, error, RELISTEN_SECONDS)
+            await asyncio.sleep(RELISTEN_SECONDS)
 
     async def migrate(self, folder: Path | None = None) -> list[int]:
         """Apply every migration newer than the recorded version, one transaction each, under

@@ -34,6 +34,15 @@ def buttons(card: dict) -> dict[str, dict]:
     return {a["title"]: a.get("data") for a in _walk(shown) if a.get("type") in PRESSABLE}
 
 
+def voter_count(card: dict) -> int:
+    """The number in "N people voted" / "1 person voted" ("No votes yet." is 0)."""
+    for text in texts(card):
+        words = text.replace("·", " ").split()
+        if words[-1:] == ["voted"]:
+            return int(words[-3])
+    return 0
+
+
 def vote_buttons(card: dict) -> dict[str, dict]:
     return {t: d for t, d in buttons(card).items() if d and d.get("verb") == "poll.vote"}
 

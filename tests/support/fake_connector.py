@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 import itertools
+import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -22,21 +23,27 @@ Fault = Callable[["Call"], "web.Response | None"]
 TEAMS_THREAD_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
 
+def thread_of(call: "Call") -> str:
+    return call.conversation_id.split(";", 1)[0]
+
+
 class TeamsLimits:
-    """Answers 429 with Retry-After, like Teams, when a thread's budget is exceeded.
+    """Answers 429 with Retry-After, like Teams, when a budget is exceeded: a thread's, or
+    whatever `key` groups calls by (a tenant's). Counted when the call arrives.
 
     Deliberately naive and independent of the bot's own limiter, so a bug there
     shows up here as 429s.
     """
 
-    def __init__(self, limits=TEAMS_THREAD_LIMITS):
+    def __init__(self, limits=TEAMS_THREAD_LIMITS, key: Callable[["Call"], str] = thread_of):
         self._limits = limits
+        self._key = key
         self._accepted: dict[str, list[float]] = {}
         self.throttled = 0
 
     def __call__(self, call: "Call") -> "web.Response | None":
-        thread, now = call.conversation_id.split(";", 1)[0], time.monotonic()
-        accepted = self._accepted.setdefault(thread, [])
+        now = time.monotonic()
+        accepted = self._accepted.setdefault(self._key(call), [])
         for limit, seconds in self._limits:
             inside = [t for t in accepted if t > now - seconds]
             if len(inside) >= limit:
@@ -66,13 +73,17 @@ class FakeConnector:
     fault: Fault | None = None
     limits: TeamsLimits | None = None
     delay: float = 0.0
+    jitter: float = 0.0  # each call also waits a random time below this before it is counted and answered
     gate: asyncio.Event | None = None  # when set to an unset Event, every call waits for it
+    # Calls for which it returns an Event wait for it before they arrive at all (still on their way).
+    hold: Callable[["Call"], asyncio.Event | None] | None = None
     rosters: dict[str, list[dict]] = field(default_factory=dict)  # conversation id -> members
     page_limit: int = 500  # Teams caps pageSize; a small cap makes the bot page
     opened_chats: list[dict] = field(default_factory=list)  # bodies of create-conversation calls
     in_flight: dict[str | None, int] = field(default_factory=dict)
     max_in_flight: int = 0  # most calls ever open at once for one conversation
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _random: random.Random = field(default_factory=lambda: random.Random(20261121))
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -136,6 +147,9 @@ class FakeConnector:
     # Handlers -------------------------------------------------------------
 
     async def _answer(self, request: web.Request, call: Call, succeed: Callable[[], web.Response]) -> web.Response:
+        held = self.hold(call) if self.hold else None
+        if held is not None:
+            await held.wait()
         call.prefix = "gcc/" if request.path.startswith("/gcc/") else ""
         call.at = time.monotonic()
         self.calls.append(call)
@@ -146,8 +160,8 @@ class FakeConnector:
         if conversation:
             self.max_in_flight = max(self.max_in_flight, self.in_flight[conversation])
         try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if self.delay or self.jitter:
+                await asyncio.sleep(self.delay + self._random.uniform(0, self.jitter))
             if self.gate is not None:
                 await self.gate.wait()
             response = self.limits(call) if self.limits else None
