@@ -226,7 +226,7 @@ class Pipeline:
         wait = job.not_before - self._clock()
         if wait > 0:
             await self._pause(lane, wait)
-        operation = "members" if job.kind == "fetch_members" else "send"
+        operation = {"fetch_members": "members", "open_personal_chat": "create"}.get(job.kind, "send")
         spent = await self._spend(lane, conversation, operation)
         # Claim and render together: a change committed after this point queues a new update.
         request = await self._store.run(self._claim_and_prepare, lane, job, conversation)
