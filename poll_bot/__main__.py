@@ -2,6 +2,7 @@
 
     poll-bot [serve]                                  run the bot (the default)
     poll-bot migrate                                  apply the database migrations and exit
+    poll-bot migrate --to postgresql://...            copy the SQLite database into an empty PostgreSQL one
     poll-bot backup PATH                              copy the database, also while the bot runs
     poll-bot package --app-id GUID --out FILE.zip     build the Teams app package
 
@@ -36,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     commands.add_parser("serve", help="run the bot (the default)").set_defaults(command=serve)
-    commands.add_parser("migrate", help="apply the database migrations and exit").set_defaults(command=migrate)
+    migrate_parser = commands.add_parser("migrate", help="apply the database migrations and exit")
+    migrate_parser.add_argument("--to", metavar="postgresql://...", type=_postgres_url,
+                                help="copy everything from the SQLite database (POLL_BOT_DB) into this empty "
+                                     "PostgreSQL database instead")
+    migrate_parser.set_defaults(command=migrate)
 
     backup_parser = commands.add_parser("backup", help="copy the database consistently, also while the bot runs")
     backup_parser.add_argument("path", type=Path, help="where to write the copy")
@@ -61,16 +66,45 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    async def run(path: str, secret: bytes) -> int:
-        store = await Store.open(path, "", secret)
-        try:
-            return await store.schema_version()
-        finally:
-            await store.close()
-
     config = Config.from_env()
-    secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
-    print(f"{config.DB_PATH}: schema version {asyncio.run(run(config.DB_PATH, secret))}")
+    path, secret = config.DB_PATH, server_secret(config.SECRET, Path(config.DB_PATH).parent)
+    if args.to:
+        return copy_to_postgres(path, args.to, secret)
+    print(f"{path}: schema version {asyncio.run(_migrated(path, '', secret))}")
+    return 0
+
+
+async def _migrated(path: str, url: str, secret: bytes) -> int:
+    """Open the database, which applies pending migrations, and give its schema version."""
+    store = await Store.open(path, url, secret)
+    try:
+        return await store.schema_version()
+    finally:
+        await store.close()
+
+
+def copy_to_postgres(path: str, url: str, secret: bytes) -> int:
+    """Both databases are brought to this version's schema first, then every row is copied in one
+    transaction; a target holding any row is refused and nothing is written."""
+    import psycopg  # only this command and a PostgreSQL store need it
+    from .store import transfer
+    from .store.postgres import postgres_name
+
+    if not Path(path).is_file():
+        print(f"poll-bot migrate: there is no SQLite database at {path} (set POLL_BOT_DB)", file=sys.stderr)
+        return 1
+    try:
+        psycopg.connect(url, connect_timeout=10).close()  # the pool would retry a bad address for 30 s
+        asyncio.run(_migrated(path, "", secret))
+        version = asyncio.run(_migrated("", url, secret))
+        copied = transfer.copy_sqlite_to_postgres(path, url)
+    except (transfer.CopyRefused, OSError, sqlite3.Error, psycopg.Error) as error:
+        print(f"poll-bot migrate: nothing was copied: {error}", file=sys.stderr)
+        return 1
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows")
+    print(f"copied {sum(copied.values())} rows in {len(copied)} tables from {path} to "
+          f"{postgres_name(url)} (schema version {version})")
     return 0
 
 
@@ -95,6 +129,12 @@ def package(args: argparse.Namespace) -> int:
     app_package.write_package(manifest, args.out)
     print(args.out)
     return 0
+
+
+def _postgres_url(text: str) -> str:
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("expected a postgresql://user:password@host:port/dbname URL")
+    return text
 
 
 def _app_id(text: str) -> str:

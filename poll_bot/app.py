@@ -77,6 +77,7 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
                 clock=clock, followups=FOLLOWUPS,
             )
             closing.push_async_callback(pipeline.stop)
+            metrics.count_lanes(pipeline.lane_count)
             adapter = PollBotAdapter(
                 ConfigurationBotFrameworkAuthentication(config),
                 config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,

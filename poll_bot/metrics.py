@@ -3,14 +3,15 @@
 Counters are bumped where things happen: turns at the edge, votes and
 decisions after their transaction commits (the store reports them), calls to
 the Bot Connector in the connector. The outbox gauges are read from the
-database for each scrape, so they are right after a restart.
+database for each scrape, so they are right after a restart; the lanes gauge
+from the process's outbound pipeline.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from botbuilder.schema import ActivityTypes
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
@@ -37,6 +38,8 @@ class Metrics:
                                   registry=self.registry)
         self._latency = Histogram("pollbot_messages_duration_seconds", "Time to answer POST /api/messages",
                                   buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._lanes = Gauge("pollbot_outbound_lanes", "Conversations this process is delivering to now, one lane each",
+                            registry=self.registry)
         self._outbox = _OutboxGauges()
         self.registry.register(self._outbox)
         for change in ("added", "removed"):
@@ -58,6 +61,10 @@ class Metrics:
         self._calls.labels(operation, "error" if status is None else str(status)).inc()
         if status == 429:
             self._throttled.inc()
+
+    def count_lanes(self, lanes: Callable[[], int]) -> None:
+        """Where the lanes gauge reads its value at each scrape."""
+        self._lanes.set_function(lanes)
 
     def messages_answered(self, seconds: float) -> None:
         self._latency.observe(seconds)

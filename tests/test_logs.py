@@ -23,6 +23,7 @@ from poll_bot.logs import configure_logging
 from poll_bot.store import Store
 from poll_bot.store.models import Conversation
 from tests.support import cards, teams
+from tests.support.bot_process import until_healthy
 from tests.support.fake_connector import error_response
 from tests.support.net import free_port
 from tests.support.teams import ALEX, MEGAN, PAT
@@ -123,18 +124,6 @@ async def seed_outbound_work(db: Path, service_url: str) -> None:
     await store.close()
 
 
-async def wait_for_health(port: int) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-    raise TimeoutError("the bot did not start")
-
-
 @pytest.mark.parametrize("log_format", ["plain", "json"])
 async def test_a_running_bot_logs_no_token_or_password_at_debug(tmp_path, connector, log_format):
     db, port, log_file = tmp_path / "bot.sqlite3", free_port(), tmp_path / "bot.log"
@@ -145,7 +134,7 @@ async def test_a_running_bot_logs_no_token_or_password_at_debug(tmp_path, connec
     with log_file.open("wb") as output:
         bot = subprocess.Popen([sys.executable, "-m", "poll_bot"], env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        await wait_for_health(port)
+        assert await until_healthy(port, bot), "the bot did not start"
         chat = teams.personal_chat()
         async with aiohttp.ClientSession() as session:
             for token in (JWT, OPAQUE):

@@ -142,6 +142,19 @@ async def test_outbox_gauges_are_read_from_the_database_after_a_restart(make_bot
     assert scraped[("pollbot_outbox_oldest_age_seconds", ())] == 0
 
 
+async def test_the_lanes_gauge_counts_conversations_being_delivered_to(bot, connector, group):
+    connector.gate = asyncio.Event()  # Teams holds every call: each conversation's lane stays busy
+    for chat in (group, teams.channel_thread()):
+        assert await bot.post(teams.message(chat, MEGAN, "poll Lunch? | Pizza | Sushi", connector.url)) == 200
+    while len(connector.calls) < 2:
+        await asyncio.sleep(0.01)
+    assert (await scrape(bot))[("pollbot_outbound_lanes", ())] == 2
+
+    connector.gate.set()
+    await bot.settle()
+    assert (await scrape(bot))[("pollbot_outbound_lanes", ())] == 0
+
+
 async def test_healthz_answers_503_within_its_bound_while_another_connection_locks_the_database(bot):
     status, body, _ = await health(bot)
     assert (status, body) == (200, {"status": "ok", "pending_outbound": 0})

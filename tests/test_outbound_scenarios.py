@@ -230,3 +230,20 @@ async def test_a_vote_is_acknowledged_while_teams_is_stuck(make_bot):
     bot.connector.gate.set()
     await bot.settle()
     assert cards.option_counts(final_card(bot, chat, card_id))["Tacos"] == "1 vote · 100%"
+
+
+async def test_opening_many_1_1_chats_from_two_chats_at_once_stays_within_one_create_budget(make_bot, connector):
+    connector.limits = TeamsLimits()  # counts every create-conversation call in one budget of the bot
+    bot = await make_bot()
+    approvers = people(6)
+    chats = [teams.Chat({**teams.group_chat().conversation, "id": f"19:meeting_group-{n}@thread.v2"},
+                        teams.group_chat().channel_data, mention_bot=True) for n in range(2)]
+    mentions = " ".join(f"<at>{p.name}</at>" for p in approvers)
+    for chat in chats:
+        connector.rosters[chat.id] = [p.account() for p in (MEGAN, *approvers)]
+    await asyncio.gather(*(bot.post(teams.message(chat, MEGAN, f"approval Budget | {mentions}", connector.url,
+                                                  tuple(approvers))) for chat in chats))
+    await bot.settle()
+
+    assert len(connector.opened_chats) > 7, "more than one second's budget of 1:1 chats opened"
+    assert connector.limits.throttled == 0

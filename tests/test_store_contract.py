@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import psycopg
 import pytest
 
 from poll_bot.domain.approvals import Draft, Person
@@ -19,7 +20,8 @@ from poll_bot.resources import resource_dir
 from poll_bot.store import Store
 from poll_bot.store.db import migration_files
 from poll_bot.store.models import Conversation
-from poll_bot.store.postgres import postgres_migrations
+from poll_bot.store.outbox import OutboxStore
+from poll_bot.store.postgres import Connection, postgres_migrations
 from poll_bot.turn import Turn, User
 
 CHANNEL = Conversation(id="19:general@thread.tacv2", conversation_type="channel", tenant_id="t1",
@@ -166,6 +168,22 @@ async def test_updates_of_one_card_coalesce_until_one_is_claimed(store):
     await store.run(enqueue)
     await store.run(enqueue)
     assert await store.run(lambda uow: uow.outbox.pending_count()) == 2, "the claimed one and one newer"
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
+async def test_a_claim_waits_for_the_transactions_coalescing_into_the_update(store, database):
+    card_id = await store.run(lambda uow: uow.cards.create(CHANNEL.id, "poll", "en", subject_id=1))
+    await store.run(lambda uow: uow.outbox.enqueue(CHANNEL.id, "update_card", card_id=card_id))
+    (job_id,), = database.rows("SELECT id FROM outbox")
+    with psycopg.connect(database.url) as vote, psycopg.connect(database.url) as lane:
+        OutboxStore(Connection(vote), set()).enqueue(CHANNEL.id, "update_card", card_id=card_id)  # not committed
+        lane.execute("SET lock_timeout = '100ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            OutboxStore(Connection(lane), set()).claim(job_id)  # its render would miss the vote
+        lane.rollback()
+        vote.commit()
+        assert OutboxStore(Connection(lane), set()).claim(job_id) is True
+    assert database.rows("SELECT claimed FROM outbox") == [(1,)], "the vote's update coalesced into the claimed one"
 
 
 async def test_a_subjects_card_in_a_conversation_is_its_first_there(store):

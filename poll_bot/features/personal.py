@@ -79,7 +79,13 @@ class Answers:
 def answer_all(uow: UnitOfWork, presses: list[tuple[Turn, Any, str]],
                renderers: dict[str, ViewsRenderer]) -> list[bytes]:
     """Each press's answer, encoded; the views of one card in one language are rendered together."""
-    cards = [_pressed_card(uow, turn, pressed) for turn, pressed, _language in presses]
+    found: dict[tuple, Card | None] = {}  # most presses of a batch are on the same card
+    cards = []
+    for turn, pressed, _language in presses:
+        where = (turn.conversation.id, turn.card_message_id, subject_of(pressed))
+        if where not in found:
+            found[where] = _pressed_card(uow, turn, pressed)
+        cards.append(found[where])
     groups: dict[tuple[int, str], list[int]] = {}
     for i, card in enumerate(cards):
         if card is not None:

@@ -33,10 +33,15 @@ class Budget:
     margin: float = 0.05
 
     def scopes(self, thread: str, tenant: str, operation: str = "send") -> list[tuple[str, Windows]]:
-        """Sends, updates, deletes and creating conversations share a budget; reading members has its own."""
-        windows = self.members_windows if operation == "members" else self.thread_windows
-        return [(f"{operation} {thread}", self._widened(windows)),
-                (tenant_scope(tenant), self._widened(self.tenant_windows))]
+        """Sends, updates and deletes share their thread's budget; reading members has its own. Creating
+        a conversation (opening a 1:1 chat) has one budget for the whole bot: the conversation it is
+        for does not exist yet, so Teams cannot count it in the thread the bot happens to start from."""
+        if operation == "create":
+            own = ("create conversation", self._widened(self.thread_windows))
+        else:
+            windows = self.members_windows if operation == "members" else self.thread_windows
+            own = (f"{operation} {thread}", self._widened(windows))
+        return [own, (tenant_scope(tenant), self._widened(self.tenant_windows))]
 
     @property
     def longest(self) -> float:

@@ -134,6 +134,10 @@ class Pipeline:
                 self._idle.clear()
                 self._lanes[conversation_id] = asyncio.create_task(self._run_lane(conversation_id))
 
+    def lane_count(self) -> int:
+        """Conversations this process is delivering to now."""
+        return len(self._lanes)
+
     async def wait_idle(self) -> None:
         """Until no lane of this instance has deliverable work (tests, and shutdown while its time lasts)."""
         await self._idle.wait()
@@ -222,7 +226,7 @@ class Pipeline:
         wait = job.not_before - self._clock()
         if wait > 0:
             await self._pause(lane, wait)
-        operation = "members" if job.kind == "fetch_members" else "send"
+        operation = {"fetch_members": "members", "open_personal_chat": "create"}.get(job.kind, "send")
         spent = await self._spend(lane, conversation, operation)
         # Claim and render together: a change committed after this point queues a new update.
         request = await self._store.run(self._claim_and_prepare, lane, job, conversation)

@@ -51,6 +51,13 @@ def row_lock(conn: Any, clause: str) -> str:
     return "" if isinstance(conn, sqlite3.Connection) else " " + clause
 
 
+def hold(conn: Any, key: str, shared: bool = False) -> None:
+    """Hold `key` until the transaction ends (PostgreSQL; SQLite's transactions never interleave).
+    Shared holders wait only for an exclusive one, and it for all of them."""
+    if not isinstance(conn, sqlite3.Connection):
+        conn.execute(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(hashtextextended(?, 0))", (key,))
+
+
 def migration_files(folder: Path | None = None) -> list[tuple[int, Path]]:
     folder = folder or resource_dir("db")
     found = []

@@ -5,7 +5,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from .db import fetch_one, placeholders, utc_now
+from .db import fetch_one, hold, placeholders, utc_now
 from .models import OutboxJob, OutboxStats
 
 
@@ -18,6 +18,8 @@ class OutboxStore:
 
     def enqueue(self, conversation_id: str, kind: str, card_id: int | None = None,
                 body: dict[str, Any] | None = None) -> None:
+        if kind == "update_card":
+            hold(self._conn, _card_key(card_id), shared=True)  # see claim()
         # DO NOTHING: a second unclaimed update of the same card coalesces into the first,
         # which woke a lane already: only a new row wakes one.
         cur = self._conn.execute(
@@ -46,7 +48,12 @@ class OutboxStore:
         )
 
     def claim(self, job_id: int) -> bool:
-        """Mark the job as being sent: a card update enqueued from now on is a new row."""
+        """Mark the job as being sent: a card update enqueued from now on is a new row. A card
+        update waits first for the transactions that coalesced into it (each holds the card
+        shared until it commits), so the render that follows sees what they stored."""
+        row = fetch_one(self._conn, "SELECT kind, card_id FROM outbox WHERE id = ?", (job_id,))
+        if row is not None and row[0] == "update_card":
+            hold(self._conn, _card_key(row[1]))
         cur = self._conn.execute("UPDATE outbox SET claimed = 1 WHERE id = ? AND claimed = 0", (job_id,))
         return cur.rowcount == 1
 
@@ -104,3 +111,7 @@ class OutboxStore:
         ready, oldest = counts.get(True, (0, None))
         age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
         return OutboxStats(ready=ready, held=counts.get(False, (0, None))[0], oldest_ready_age=max(0.0, age))
+
+
+def _card_key(card_id: int | None) -> str:
+    return f"card update {card_id}"

@@ -123,8 +123,7 @@ class PostgresDatabase:
         pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
                               kwargs={"autocommit": True})
         await asyncio.get_running_loop().run_in_executor(None, functools.partial(pool.open, wait=True))
-        parts = conninfo_to_dict(url)
-        db = cls(pool, f"postgresql {parts.get('host', '')}:{parts.get('port', '')}/{parts.get('dbname', '')}", url)
+        db = cls(pool, postgres_name(url), url)
         await db.migrate()
         return db
 
@@ -190,6 +189,12 @@ class PostgresDatabase:
                 log.info("applied migration %s", path.name)
                 applied.append(version)
         return applied
+
+
+def postgres_name(url: str) -> str:
+    """The server and database, for the log (never the password)."""
+    parts = conninfo_to_dict(url)
+    return f"postgresql {parts.get('host', '')}:{parts.get('port', '')}/{parts.get('dbname', '')}"
 
 
 def _configure(conn: psycopg.Connection) -> None:

@@ -23,14 +23,24 @@ def bot_env(db, port: int, **overrides: str) -> dict[str, str]:
 async def start_bot(db, port: int, stderr: IO | None = None, **overrides: str) -> subprocess.Popen:
     """Start the bot and wait until /healthz answers."""
     process = subprocess.Popen([sys.executable, "-m", "poll_bot"], env=bot_env(db, port, **overrides), stderr=stderr)
+    if await until_healthy(port, process):
+        return process
+    process.kill()
+    process.wait()
+    raise TimeoutError("the bot did not start")
+
+
+async def until_healthy(port: int, process: subprocess.Popen | None = None) -> bool:
+    """Whether GET /healthz on the port answers 200 within about 10 s (False at once if `process` ends)."""
     async with aiohttp.ClientSession() as session:
         for _ in range(200):
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
                     if response.status == 200:
-                        return process
+                        return True
             except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-    process.kill()
-    process.wait()
-    raise TimeoutError("the bot did not start")
+                pass
+            if process is not None and process.poll() is not None:
+                return False
+            await asyncio.sleep(0.05)
+    return False

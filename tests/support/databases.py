@@ -164,7 +164,9 @@ class PostgresServer:
         self._clean: list[str] = []  # migrated databases with no rows, ready for a test
 
     @classmethod
-    def start(cls) -> "PostgresServer":
+    def start(cls, durable: bool = False) -> "PostgresServer":
+        """durable: every commit flushed to disk, as in production (the benchmark); the tests'
+        server need not survive a crash."""
         bin_dir = _postgres_bin()
         root = Path(tempfile.mkdtemp(prefix="poll-bot-pg-"))
         user = "postgres" if os.geteuid() == 0 else None
@@ -175,9 +177,9 @@ class PostgresServer:
             server._run("initdb", "-D", str(server._data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                         "--locale=C")
             settings = {"listen_addresses": "127.0.0.1", "port": server.port, "unix_socket_directories": "",
-                        # A throwaway server: nothing has to survive a crash.
-                        "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
                         "max_connections": 200, "deadlock_timeout": "100ms"}
+            if not durable:
+                settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
             options = " ".join(f"-c {key}={value}" for key, value in settings.items())
             server._run("pg_ctl", "start", "-w", "-D", str(server._data), "-l", str(root / "server.log"),
                         "-o", options)
@@ -186,6 +188,11 @@ class PostgresServer:
             server.stop()
             raise
         return server
+
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (its first line of postmaster.pid)."""
+        return int((self._data / "postmaster.pid").read_text().split()[0])
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

@@ -80,7 +80,7 @@ class FakeConnector:
     rosters: dict[str, list[dict]] = field(default_factory=dict)  # conversation id -> members
     page_limit: int = 500  # Teams caps pageSize; a small cap makes the bot page
     opened_chats: list[dict] = field(default_factory=list)  # bodies of create-conversation calls
-    in_flight: dict[str, int] = field(default_factory=dict)
+    in_flight: dict[str | None, int] = field(default_factory=dict)
     max_in_flight: int = 0  # most calls ever open at once for one conversation
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _random: random.Random = field(default_factory=lambda: random.Random(20261121))
@@ -127,6 +127,23 @@ class FakeConnector:
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and 200 <= c.status < 300]
 
+    def busiest_second(self, key: Callable[[Call], str]) -> dict[str, int]:
+        """For each key of the calls (their tenant, say): the most calls that arrived within one
+        second, counting every call, also those answered 429."""
+        arrivals: dict[str, list[float]] = {}
+        for call in self.calls:
+            arrivals.setdefault(key(call), []).append(call.at)
+        busiest = {}
+        for name, times in arrivals.items():
+            times.sort()
+            first, most = 0, 0
+            for last, at in enumerate(times):
+                while at - times[first] >= 1.0:
+                    first += 1
+                most = max(most, last - first + 1)
+            busiest[name] = most
+        return busiest
+
     # Handlers -------------------------------------------------------------
 
     async def _answer(self, request: web.Request, call: Call, succeed: Callable[[], web.Response]) -> web.Response:
@@ -136,8 +153,12 @@ class FakeConnector:
         call.prefix = "gcc/" if request.path.startswith("/gcc/") else ""
         call.at = time.monotonic()
         self.calls.append(call)
-        self.in_flight[call.conversation_id] = self.in_flight.get(call.conversation_id, 0) + 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight[call.conversation_id])
+        # Only sends, updates and deletes change what a conversation shows: reading a roster (by the
+        # team's id for every channel of it) or opening a 1:1 chat is no conversation's call in flight.
+        conversation = call.conversation_id if call.method in ("POST", "PUT", "DELETE") else None
+        self.in_flight[conversation] = self.in_flight.get(conversation, 0) + 1
+        if conversation:
+            self.max_in_flight = max(self.max_in_flight, self.in_flight[conversation])
         try:
             if self.delay or self.jitter:
                 await asyncio.sleep(self.delay + self._random.uniform(0, self.jitter))
@@ -148,7 +169,7 @@ class FakeConnector:
                 response = self.fault(call)
             response = response or succeed()
         finally:
-            self.in_flight[call.conversation_id] -= 1
+            self.in_flight[conversation] -= 1
         call.status = response.status
         return response
 

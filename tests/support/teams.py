@@ -62,16 +62,16 @@ GENERAL = {"id": _CHANNEL_DATA["channel"]["id"], "name": "General"}  # a team's 
 PLANNING = {"id": "19:planning-channel-0001@thread.skype", "name": "Planning"}
 
 
-def channel_thread(root_message_id: str = "1485983408511", channel: dict | None = None, named: bool = True) -> Chat:
+def channel_thread(root_message_id: str = "1485983408511", channel: dict | None = None, named: bool = True,
+                   team: dict | None = None, tenant: str = TENANT) -> Chat:
     """A reply chain in a channel of TEAM (the General channel unless told). Teams' messages carry
     only the team's and channel's ids (named=False); its team and channel events carry the names too."""
-    channel = channel or GENERAL
+    channel, team = channel or GENERAL, team or TEAM
     data = {k: v for k, v in copy.deepcopy(_CHANNEL_DATA).items() if k != "eventType"}
-    team = dict(TEAM) if named else {"id": TEAM["id"]}
-    data.update(source={"name": "message"}, team=team, channel=dict(channel) if named else {"id": channel["id"]})
-    channel = channel["id"]
-    conversation = {"conversationType": "channel", "isGroup": True, "tenantId": TENANT,
-                    "id": f"{channel};messageid={root_message_id}"}
+    data.update(source={"name": "message"}, team=dict(team) if named else {"id": team["id"]},
+                channel=dict(channel) if named else {"id": channel["id"]}, tenant={"id": tenant})
+    conversation = {"conversationType": "channel", "isGroup": True, "tenantId": tenant,
+                    "id": f"{channel['id']};messageid={root_message_id}"}
     return Chat(conversation, data, mention_bot=True)
 
 
