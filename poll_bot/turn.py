@@ -95,6 +95,18 @@ def send_notice(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
                        body=then["message"])
 
 
+def message_privately(uow: UnitOfWork, from_conversation_id: str, user_id: str, message: dict[str, Any],
+                      about: int | None = None, chat: str | None = None) -> None:
+    """Send this message to one person in their 1:1 chat with the bot (opened first, from the
+    conversation they were met in, if the bot has none yet). `about`: the card it concerns."""
+    then = {"kind": NOTICE, "message": message, "card_id": about}
+    chat = chat or uow.people.personal_chat(user_id)
+    if chat:
+        send_notice(uow, chat, then)
+    else:
+        uow.outbox.enqueue(from_conversation_id, "open_personal_chat", body={"user_id": user_id, "then": then})
+
+
 @dataclass(frozen=True)
 class Turn:
     activity_id: str  # the message's id; '' for events, whose handlers are idempotent instead
@@ -150,16 +162,8 @@ class Turn:
         """Send this message to the sender alone: here if this is their 1:1 chat with the bot, else
         there (opened first if need be). `about`: the card it concerns, so erasing that card's
         conversation removes the message too."""
-        then = {"kind": NOTICE, "message": message, "card_id": about}
-        if self.conversation.conversation_type == "personal":
-            send_notice(uow, self.conversation.id, then)
-            return
-        chat = uow.people.personal_chat(self.user.id)
-        if chat:
-            send_notice(uow, chat, then)
-        else:
-            uow.outbox.enqueue(self.conversation.id, "open_personal_chat", body={"user_id": self.user.id,
-                                                                                 "then": then})
+        here = self.conversation.id if self.conversation.conversation_type == "personal" else None
+        message_privately(uow, self.conversation.id, self.user.id, message, about, chat=here)
 
     def same_thread(self, conversation_id: str) -> bool:
         return thread_key(conversation_id) == thread_key(self.conversation.id)

@@ -175,6 +175,27 @@ def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
     assert "user-id-1" in members, "the roster was read from the Playground's connector"
 
 
+def test_a_hidden_poll_with_a_closing_time_from_the_form_shows_tallies_only_to_its_creator(running, tmp_path):
+    url, db, bot_url = running
+    seen = drive("hidden_poll_flow.mjs", url, bot_url, tmp_path)
+
+    assert seen["sameElement"], "the vote updates the card in place"
+    assert seen["cardsAfter"] == seen["cardsBefore"] and seen["messagesAfter"] == seen["messagesBefore"]
+    assert "◉ Porto  ✓ Your vote" in seen["ownView"]
+    assert "1 vote · 100%" in seen["ownView"], "the creator sees the tallies"
+    assert "only you see the results until the poll closes" in seen["ownView"]
+    assert "Closes" in seen["sharedText"] and "vote ·" not in seen["sharedText"]
+    ((hidden, closes_at),) = db.rows("SELECT hidden, closes_at FROM polls")
+    assert hidden == 1 and closes_at, "hidden, with the closing time from the form"
+
+    (poll_id,), = db.rows("SELECT id FROM polls")
+    (card_id,), = db.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    other = view_through_playground(url, "user-id-1", "group-chat-id", card_id, poll_id)["value"]
+    assert cards.voter_count(other) == 1 and not cards.my_votes(other)
+    assert not any("vote ·" in text for text in cards.texts(other)), "no tallies for anyone else while open"
+    assert db.rows("SELECT user_id, position FROM votes") == [("user-id-0", 1)]
+
+
 def view_through_playground(url: str, member: str, conversation: str, card_id: str, poll_id: int) -> dict:
     """A member's view of a card, as Teams' refresh asks for it: the Playground's
     POST /_conversation/v1/invoke forwards the invoke as that member and returns the bot's answer."""

@@ -11,7 +11,7 @@ CARD_RENDERERS = {**polls.CARD_RENDERERS, **approvals.CARD_RENDERERS, **prompts.
 # Several people's views of a card at once, for answering the presses that commit together.
 VIEWS_RENDERERS = {kind: polls.VIEWS_RENDERERS.get(kind) or personal.one_by_one(render)
                    for kind, render in CARD_RENDERERS.items()}
-FOLLOWUPS = {**approvals.FOLLOWUPS, NOTICE: send_notice}
+FOLLOWUPS = {**approvals.FOLLOWUPS, **polls.FOLLOWUPS, NOTICE: send_notice}
 
 
 def build_router() -> Router:

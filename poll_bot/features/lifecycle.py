@@ -159,9 +159,11 @@ async def members_added(turn: Turn, people: tuple[Member, ...]) -> None:
 
 def _members_added(uow: UnitOfWork, turn: Turn, people: tuple[Member, ...]) -> None:
     # Only rosters the bot has read: a partial roster would hide everyone else from the pickers.
-    for conversation_id in uow.people.with_roster(_scope(uow, turn)):
+    rostered = uow.people.with_roster(_scope(uow, turn))
+    for conversation_id in rostered:
         for person in people:
             uow.people.add_member(conversation_id, person.id, person.name, person.aad_object_id)
+    polls.members_changed(uow, rostered)
 
 
 @router.event("members_removed")
@@ -176,3 +178,4 @@ def _members_removed(uow: UnitOfWork, turn: Turn, people: tuple[Member, ...]) ->
     for person in people:
         uow.people.remove_member(ids, person.id)
         approvals.approver_left(uow, ids, person.id, turn.conversation.id)
+    polls.members_changed(uow, ids)

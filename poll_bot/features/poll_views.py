@@ -43,6 +43,7 @@ class PollViewer:
     choices: frozenset[int] = frozenset()
     is_creator: bool = False
     notice: str = ""  # why their last press changed nothing
+    to_remind: int = 0  # the creator's: members who haven't voted and weren't reminded yet
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class PollView:
     refresh_user_ids: tuple[str, ...]
     who_voted: bool  # a collapsed "Who voted": never on an anonymous poll
     show_tallies: bool  # counts, percentages and bars (a hidden poll's: once closed, or to its creator)
+    remind_title: str  # the creator's "Remind the N people who haven't voted", while there are any
+    remind_payload: dict[str, Any]
     question: str
     creator_name: str
     kind_line: str
@@ -79,14 +82,19 @@ def _votes(n: int) -> str:
     return ngettext("%(num)s vote", "%(num)s votes", n)
 
 
-def _voted(n: int) -> str:
+def _voted(n: int, members: int = 0) -> str:
+    """"12 people voted", or with the roster read "12 of 40 members voted"."""
+    if 0 < members and n <= members:
+        return ngettext("%(voters)s of %(num)s member voted", "%(voters)s of %(num)s members voted", members,
+                        voters=number(n))
     return ngettext("%(num)s person voted", "%(num)s people voted", n)
 
 
 def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
-              viewer: PollViewer | None = None, voters: dict[int, list[str]] | None = None) -> PollView:
+              viewer: PollViewer | None = None, voters: dict[int, list[str]] | None = None,
+              members: int = 0) -> PollView:
     """The shared card (viewer None), or one person's view of it: the same layout, plus their
-    choices marked and, for the creator, the controls."""
+    choices marked and, for the creator, the controls. members: the roster's size, 0 if unread."""
     result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
     mine = viewer.choices if viewer else frozenset()
@@ -121,7 +129,11 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
-        summary_line=_summary(poll, result, leaders) if show_tallies else _hidden_summary(result),
+        summary_line=(_summary(poll, result, leaders, members) if show_tallies
+                      else _hidden_summary(result, members=members)),
+        remind_payload=payloads.make("poll.remind", poll=poll.id),
+        remind_title=(ngettext("🔔 Remind the person who hasn't voted", "🔔 Remind the %(num)s people who haven't voted",
+                               viewer.to_remind) if viewer and viewer.to_remind and poll.is_open else ""),
         closing_line=_closing_line(poll),
         status_line=_status(poll),
         can_add_option=(poll.is_open and len(poll.options) < rules.MAX_OPTIONS
@@ -174,19 +186,19 @@ def _closing_line(poll: Poll) -> str:
     return "⏰ " + _("Closes %(when)s", when=when(poll.closes_at)) if poll.is_open and poll.closes_at else ""
 
 
-def _hidden_summary(result: rules.Tally, only_you: bool = False) -> str:
+def _hidden_summary(result: rules.Tally, only_you: bool = False, members: int = 0) -> str:
     """A hidden poll's summary while it is open: how many voted, and when the results show."""
-    voted = _voted(result.voters) if result.voters else _("No votes yet")
+    voted = _voted(result.voters, members) if result.voters or members else _("No votes yet")
     note = _("only you see the results until the poll closes") if only_you else _("results show when the poll closes")
     return f"{voted} · {note}"
 
 
-def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
+def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult], members: int = 0) -> str:
     of_voters = " · " + _("percentages are of voters") if poll.multiple_choice else ""
     if poll.is_open and poll.hidden:  # tallies shown: the creator's own view
-        return _hidden_summary(result, only_you=True)
+        return _hidden_summary(result, only_you=True, members=members)
     if poll.is_open:
-        return _voted(result.voters) + of_voters if result.voters else _("No votes yet.")
+        return _voted(result.voters, members) + of_voters if result.voters or members else _("No votes yet.")
     if not result.voters:
         return _("Final result: no votes were cast.")
     top = leaders[0].votes

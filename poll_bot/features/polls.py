@@ -14,19 +14,22 @@ from typing import Any
 from .. import i18n
 from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
+from ..domain.approvals import Person
 from ..domain.times import stored
 from ..i18n import N_, _
 from ..payloads import PollAddOption, PollEdit, PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
-from ..turn import MessageEvent, Turn, text_message, with_suggestions
+from ..turn import MessageEvent, Turn, message_privately, text_message, with_suggestions
 from .forms import open_form, submit_form
+from .places import place
 from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view, result_message
 
 router = Router()
 
 EXAMPLE = N_("poll Lunch on Friday? | Pizza | Sushi | Tacos")
+ROSTER_READ = "poll_roster_read"  # the outbox follow-up once a conversation's members are read
 MAX_QUICK_REPLIES = 6  # Teams shows at most six suggested actions
 GONE = N_("This poll no longer exists, so nothing was changed.")
 ELSEWHERE = N_("That poll isn't in this conversation, so nothing was changed.")
@@ -37,6 +40,7 @@ ONLY_THE_CREATOR = {
     "edit": N_("Only %(name)s, who created this poll, can edit it."),
     "export": N_("Only %(name)s, who created this poll, can export its results."),
     "delete": N_("Only %(name)s, who created this poll, can delete it."),
+    "remind": N_("Only %(name)s, who created this poll, can remind people to vote."),
 }
 
 
@@ -83,6 +87,9 @@ def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft, command_mess
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     if turn.conversation.conversation_type == "personal":
         _offer_options(uow, uow.polls.get(poll_id), card_id)
+    elif not uow.people.with_roster([turn.conversation.id]):
+        # For "12 of 40 members voted": the card shows it once the roster is read.
+        uow.outbox.enqueue(turn.conversation.id, "fetch_members", body={"then": {"kind": ROSTER_READ}})
     return poll_id
 
 
@@ -307,6 +314,36 @@ def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     _offer_again(uow, poll.id)
 
 
+@router.action("poll.remind", PollRef)
+async def remind(turn: Turn, ref: PollRef) -> None:
+    await turn.run_once(_remind, ref.poll)
+
+
+def _remind(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    """The creator's "Remind people who haven't voted": one 1:1 message to each member who hasn't,
+    at most once per person and poll, through the outbound pipeline and its budgets."""
+    poll = _creators_poll(uow, turn, poll_id, "remind")
+    if poll is None:
+        return
+    people = _to_remind(uow, poll) if poll.is_open else []
+    if not people:
+        turn.refuse(uow, _("Nobody is left to remind: everyone has voted or was reminded already.")
+                    if poll.is_open else _("This poll is closed, so nobody was reminded."))
+        return
+    home = uow.cards.in_conversation("poll", poll.id, poll.conversation_id)
+    conversation = uow.conversations.get(poll.conversation_id)
+    for person in people:
+        if not uow.polls.remind(poll, person.id):
+            continue  # another press reminded them meanwhile
+        chat = uow.people.personal_chat(person.id)
+        known = uow.conversations.get(chat) if chat else None
+        with i18n.using(known.locale if known and known.locale else home.locale if home else None):
+            text = _("%(name)s asks you to vote: “%(question)s” in %(place)s.", name=poll.creator_name,
+                     question=poll.question, place=place(conversation))
+        message_privately(uow, poll.conversation_id, person.id, text_message(text), home.id if home else None)
+    _refresh_poll_cards(uow, poll.id)
+
+
 @router.action("poll.export", PollRef)
 async def export(turn: Turn, ref: PollRef) -> None:
     await turn.run_once(_export, ref.poll)
@@ -453,18 +490,28 @@ def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None])
     results = uow.polls.results(poll.id, poll.multiple_choice)
     voters = {} if poll.anonymous else uow.polls.first_voters(poll.id, [o.position for o in poll.options],
                                                                WHO_VOTED_PER_OPTION)
+    members = uow.people.member_count(poll.conversation_id)
     rendered: dict[PollViewer | None, dict[str, Any]] = {}
     views = []
     for viewer in viewers:
+        is_creator = viewer is not None and rules.may_manage(poll.creator_id, viewer.user_id)
         personal = None if viewer is None else PollViewer(
             choices=uow.polls.user_choices(poll, viewer.user_id),
-            is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
+            is_creator=is_creator,
             notice=viewer.notice,
+            to_remind=len(_to_remind(uow, poll)) if is_creator and poll.is_open else 0,
         )
         if personal not in rendered:
-            rendered[personal] = render_card("poll", poll=poll_view(poll, results, audience, personal, voters))
+            view = poll_view(poll, results, audience, personal, voters, members)
+            rendered[personal] = render_card("poll", poll=view)
         views.append(rendered[personal])
     return views
+
+
+def _to_remind(uow: UnitOfWork, poll: Poll) -> list[Person]:
+    """The members who haven't voted and weren't reminded yet (the creator aside)."""
+    members = [m for m in uow.people.members(poll.conversation_id) if m.id != poll.creator_id]
+    return uow.polls.not_reminded(poll, uow.polls.not_voted(poll, members))
 
 
 def _refreshed_for(uow: UnitOfWork, poll: Poll) -> tuple[str, ...]:
@@ -481,7 +528,16 @@ def render_poll_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) 
 
 
 CARD_RENDERERS = {"poll": render_poll_card, "poll_form": render_poll_form}
+FOLLOWUPS = {ROSTER_READ: lambda uow, conversation_id, _then: members_changed(uow, [conversation_id])}
 VIEWS_RENDERERS = {"poll": render_poll_views}
+
+
+def members_changed(uow: UnitOfWork, conversation_ids: list[str]) -> None:
+    """People joined or left: the open polls there show the new "N of M members voted"."""
+    if not conversation_ids:
+        return
+    for poll_id in uow.polls.open_in(conversation_ids):
+        _refresh_poll_cards(uow, poll_id)
 
 
 def close_for_deleted_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:

@@ -378,6 +378,7 @@ class Pipeline:
                     (m["id"], m.get("name") or m.get("givenName") or "Someone", m.get("aadObjectId") or "")
                     for m in result.body
                 ])
+                self._follow_up(uow, conversation.id, job.body)
             elif job.kind == "open_personal_chat":
                 self._personal_chat_opened(uow, conversation, job.body, result)
         elif decision.action is Action.RETRY:
@@ -420,9 +421,13 @@ class Pipeline:
                             service_url=origin.service_url, bot_id=origin.bot_id)
         uow.conversations.upsert(chat, reactivate=False)
         uow.people.remember_personal_chat(body["user_id"], chat.id)
+        self._follow_up(uow, chat.id, body)
+
+    def _follow_up(self, uow: UnitOfWork, conversation_id: str, body: dict[str, Any]) -> None:
+        """What the job's body says to do once it succeeded (`then`), in that conversation."""
         followup = self._followups.get(body.get("then", {}).get("kind"))
         if followup:
-            followup(uow, chat.id, body["then"])
+            followup(uow, conversation_id, body["then"])
 
 
 def _take(uow: UnitOfWork, conversation_id: str, owner: str, now: float, until: float) -> int | None:

@@ -56,6 +56,11 @@ class PeopleStore:
         ).fetchall()
         return [Person(r["user_id"], r["name"]) for r in rows]
 
+    def member_count(self, conversation_id: str) -> int:
+        (count,) = fetch_one(self._conn, "SELECT COUNT(*) FROM conversation_members WHERE conversation_id = ?",
+                             (conversation_id,))
+        return count
+
     def with_roster(self, conversation_ids: list[str]) -> list[str]:
         """Those of these conversations whose members the bot has read."""
         marks = placeholders(conversation_ids)

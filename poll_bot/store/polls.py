@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .db import fetch_one, placeholders, row_lock, utc_now
+from ..domain.approvals import Person
 from ..domain.polls import MAX_OPTIONS, PollDraft
 from ..domain.times import stored
 from ..signing import Pseudonyms
@@ -131,6 +132,22 @@ class PollStore:
             "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll.id, self._voter(poll, user_id))
         ).fetchall()
         return frozenset(r["position"] for r in rows)
+
+    def not_voted(self, poll: Poll, people: list[Person]) -> list[Person]:
+        """Those of these people who have no vote in the poll."""
+        voted = {r[0] for r in self._conn.execute("SELECT DISTINCT user_id FROM votes WHERE poll_id = ?", (poll.id,))}
+        return [p for p in people if self._voter(poll, p.id) not in voted]
+
+    def not_reminded(self, poll: Poll, people: list[Person]) -> list[Person]:
+        reminded = {r[0] for r in self._conn.execute("SELECT person FROM poll_reminders WHERE poll_id = ?", (poll.id,))}
+        return [p for p in people if self._voter(poll, p.id) not in reminded]
+
+    def remind(self, poll: Poll, user_id: str) -> bool:
+        """Record that this person is reminded to vote; False if they already were (by anyone)."""
+        cur = self._conn.execute(
+            "INSERT INTO poll_reminders (poll_id, person, reminded_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (poll.id, self._voter(poll, user_id), utc_now()))
+        return cur.rowcount == 1
 
     def add_vote(self, poll: Poll, position: int, user_id: str, user_name: str) -> None:
         """In an anonymous poll neither the voter's id nor their name is stored."""

@@ -1,0 +1,105 @@
+"""Participation (issue 11): "N of M members voted" from the roster the bot reads, kept current by
+membership events, and the creator's "Remind people who haven't voted": one 1:1 message to each,
+at most once per person and poll. Through the real app, on both press paths and both databases."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import cards, teams
+from tests.support.teams import ALEX, MEGAN, PAT
+
+LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
+REMIND = "🔔 Remind the 2 people who haven't voted"
+
+
+@pytest.fixture(params=["submit", "invoke"])
+def press_path(request):
+    return request.param
+
+
+@pytest.fixture
+def group(connector):
+    chat = teams.group_chat()
+    connector.rosters[chat.id] = [p.account() for p in (MEGAN, ALEX, PAT, LEE)]
+    return chat
+
+
+async def posted_poll(bot, chat, text="poll Lunch? | Pizza | Sushi | Tacos"):
+    await bot.say(chat, MEGAN, text)
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    return card_id, cards.vote_buttons(bot.connector.card(chat.id, card_id))
+
+
+def summary(card: dict) -> list[str]:
+    return [text for text in cards.texts(card) if "voted" in text]
+
+
+async def test_the_card_counts_voters_of_the_roster_and_follows_people_joining_and_leaving(bot, group):
+    card_id, vote = await posted_poll(bot, group)
+    assert summary(bot.connector.card(group.id, card_id)) == ["0 of 4 members voted"]
+
+    await bot.press(group, ALEX, card_id, vote["Pizza"])
+    assert summary(bot.connector.card(group.id, card_id)) == ["1 of 4 members voted"]
+
+    newcomer = teams.Person("29:1new-person-teams-id", "Nestor Wilke", "a1b2c3d4-0000-4000-8000-000000000009")
+    await bot.post(teams.members_changed(group, MEGAN, bot.connector.url, added=(newcomer,)))
+    await bot.settle()
+    assert summary(bot.connector.card(group.id, card_id)) == ["1 of 5 members voted"]
+
+    await bot.post(teams.members_changed(group, MEGAN, bot.connector.url, removed=(newcomer, LEE)))
+    await bot.settle()
+    assert summary(bot.connector.card(group.id, card_id)) == ["1 of 3 members voted"]
+
+
+async def test_without_a_roster_the_card_counts_people(bot):
+    chat = teams.group_chat()  # the connector knows no roster for it
+    card_id, vote = await posted_poll(bot, chat)
+    await bot.press(chat, ALEX, card_id, vote["Pizza"])
+    assert summary(bot.connector.card(chat.id, card_id)) == ["1 person voted"]
+
+
+async def test_the_creator_reminds_each_member_who_has_not_voted_once(bot, group):
+    card_id, vote = await posted_poll(bot, group)
+    await bot.press(group, ALEX, card_id, vote["Pizza"])
+    creators_view = await bot.view(group, MEGAN, card_id)
+    assert REMIND in cards.buttons(creators_view)
+    assert not any("Remind" in title for title in cards.buttons(await bot.view(group, ALEX, card_id)))
+    assert not any("Remind" in title for title in cards.buttons(bot.connector.card(group.id, card_id)))
+    messages_in_group = len(bot.connector.messages(group.id))
+
+    await bot.press(group, MEGAN, card_id, cards.buttons(creators_view)[REMIND])
+
+    asked = "Megan Bowen asks you to vote: “Lunch?” in "
+    assert [t for t in bot.told(PAT) if t.startswith(asked)] != []
+    assert [t for t in bot.told(LEE) if t.startswith(asked)] != []
+    assert not any(t.startswith(asked) for t in bot.told(ALEX)), "Alex voted"
+    assert not any(t.startswith(asked) for t in bot.told(MEGAN)), "not the creator"
+    assert len(bot.connector.messages(group.id)) == messages_in_group, "nothing posted in the group"
+    assert not any("Remind" in title for title in cards.buttons(await bot.view(group, MEGAN, card_id)))
+
+    await bot.press(group, MEGAN, card_id, cards.buttons(creators_view)[REMIND])  # pressed again on the old view
+    assert bot.refusal(MEGAN) == "Nobody is left to remind: everyone has voted or was reminded already."
+    assert sum(t.startswith(asked) for t in bot.told(PAT)) == 1, "at most once per person and poll"
+
+
+async def test_only_the_creator_may_remind(bot, group):
+    card_id, _ = await posted_poll(bot, group)
+    remind = cards.buttons(await bot.view(group, MEGAN, card_id))["🔔 Remind the 3 people who haven't voted"]
+
+    await bot.press(group, ALEX, card_id, remind)
+
+    assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can remind people to vote."
+    assert bot.rows("SELECT COUNT(*) FROM poll_reminders") == [(0,)]
+    assert bot.told(PAT) == []
+
+
+async def test_an_anonymous_polls_reminders_store_no_ones_id(bot, group):
+    card_id, vote = await posted_poll(bot, group, "poll --anonymous Lunch? | Pizza | Sushi")
+    await bot.press(group, ALEX, card_id, vote["Pizza"])
+    creators_view = await bot.view(group, MEGAN, card_id)
+
+    await bot.press(group, MEGAN, card_id, cards.buttons(creators_view)[REMIND])
+
+    stored = [person for (person,) in bot.rows("SELECT person FROM poll_reminders")]
+    assert len(stored) == 2 and not {PAT.id, LEE.id, ALEX.id} & set(stored)
+    assert any(t.startswith("Megan Bowen asks you to vote") for t in bot.told(PAT))
