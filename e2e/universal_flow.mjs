@@ -36,7 +36,7 @@ await runFlow('universal', { width: 1280, height: 1000 }, async (page, seen, out
   await card.screenshot({ path: path.join(out, 'universal-shared.png') });
 
   await card.getByRole('button', { name: 'Sushi', exact: true }).click();
-  await card.getByText('1 person voted', { exact: true }).waitFor();
+  await card.getByText(/^1 of \d+ members voted$/).waitFor(); // the Playground's group chat has a roster
   await page.waitForFunction(() => window.cardStates.some((text) => text.includes('✓ Your vote')));
   seen.sameElement = await element.evaluate((e) => e.isConnected);
   seen.ownView = await page.evaluate(() => window.cardStates.find((text) => text.includes('✓ Your vote')));

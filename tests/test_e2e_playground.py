@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,7 +176,7 @@ def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
     assert "user-id-1" in members, "the roster was read from the Playground's connector"
 
 
-def test_a_hidden_poll_with_a_closing_time_from_the_form_shows_tallies_only_to_its_creator(running, tmp_path):
+def test_a_hidden_poll_with_a_closing_time_shows_tallies_only_to_its_creator(running, tmp_path):
     url, db, bot_url = running
     seen = drive("hidden_poll_flow.mjs", url, bot_url, tmp_path)
 
@@ -186,7 +187,7 @@ def test_a_hidden_poll_with_a_closing_time_from_the_form_shows_tallies_only_to_i
     assert "only you see the results until the poll closes" in seen["ownView"]
     assert "Closes" in seen["sharedText"] and "vote ·" not in seen["sharedText"]
     ((hidden, closes_at),) = db.rows("SELECT hidden, closes_at FROM polls")
-    assert hidden == 1 and closes_at, "hidden, with the closing time from the form"
+    assert hidden == 1 and closes_at, "hidden, with a closing time"
 
     (poll_id,), = db.rows("SELECT id FROM polls")
     (card_id,), = db.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
@@ -217,7 +218,7 @@ def test_a_click_on_an_option_shows_the_voters_own_view_and_refresh_shows_each_m
     assert long_option in seen["sharedText"], "a long option shows in full"
     assert "Close poll" not in seen["sharedText"], "the shared card has no creator controls"
     assert seen["sameElement"], "the answer replaces the card in place"
-    assert "◉ Sushi  ✓ Your vote" in seen["ownView"] and "1 person voted" in seen["ownView"]
+    assert "◉ Sushi  ✓ Your vote" in seen["ownView"] and re.search(r"\b1 of \d+ members voted", seen["ownView"])
     assert seen["cardsAfter"] == seen["cardsBefore"] and seen["messagesAfter"] == seen["messagesBefore"], \
         "no new message"
     assert db.rows("SELECT user_id, position FROM votes") == [("user-id-0", 1)]

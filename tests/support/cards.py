@@ -35,11 +35,12 @@ def buttons(card: dict) -> dict[str, dict]:
 
 
 def voter_count(card: dict) -> int:
-    """The number in "N people voted" / "1 person voted" ("No votes yet." is 0)."""
+    """The number in "N people voted" / "1 person voted" / "N of M members voted" ("No votes yet." is 0)."""
     for text in texts(card):
         words = text.replace("·", " ").split()
-        if words[-1:] == ["voted"]:
-            return int(words[-3])
+        if "voted" in words:
+            before = words[:words.index("voted")]
+            return int(before[-4] if "of" in before else before[-2])
     return 0
 
 
