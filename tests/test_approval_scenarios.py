@@ -11,9 +11,8 @@ from poll_bot.app import TIMERS
 from tests.conftest import stop_bot
 from tests.support import cards, teams
 from tests.support.fake_connector import shown_text
-from tests.support.teams import ALEX, MEGAN, PAT
+from tests.support.teams import ALEX, LEE, MEGAN, PAT
 
-LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
 SHORTCUT = "approval New laptops | Three 14-inch laptops <at>Alex Wilber</at> <at>Patti Fernandez</at>"
 
 

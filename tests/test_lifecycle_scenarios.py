@@ -8,9 +8,8 @@ import pytest
 
 from tests.support import cards, teams
 from tests.support.fake_connector import shown_text
-from tests.support.teams import ALEX, GENERAL, MEGAN, PAT, PLANNING, TEAM
+from tests.support.teams import ALEX, GENERAL, LEE, MEGAN, PAT, PLANNING, TEAM
 
-LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
 LAPTOPS = "approval New laptops | Three 14-inch <at>Alex Wilber</at> <at>Patti Fernandez</at>"
 
 

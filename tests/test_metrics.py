@@ -129,7 +129,8 @@ async def test_outbox_gauges_are_read_from_the_database_after_a_restart(make_bot
     second = await make_bot(db=first.db)
     scraped = await scrape(second)
     assert ("pollbot_turns_total", (("type", "message"),)) not in scraped, "a new process counts from zero"
-    assert scraped[("pollbot_outbox_depth", (("state", "ready"),))] == 1
+    # The card, and the group's roster (for "N of M members voted").
+    assert scraped[("pollbot_outbox_depth", (("state", "ready"),))] == 2
     assert scraped[("pollbot_outbox_depth", (("state", "held"),))] == 0
     assert scraped[("pollbot_outbox_oldest_age_seconds", ())] >= 0.3
 
@@ -138,7 +139,7 @@ async def test_outbox_gauges_are_read_from_the_database_after_a_restart(make_bot
     await second.settle()
     scraped = await scrape(second)
     assert scraped[("pollbot_outbox_depth", (("state", "ready"),))] == 0
-    assert scraped[("pollbot_outbox_depth", (("state", "held"),))] == 1, "kept for when a user writes again"
+    assert scraped[("pollbot_outbox_depth", (("state", "held"),))] == 2, "kept for when a user writes again"
     assert scraped[("pollbot_outbox_oldest_age_seconds", ())] == 0
 
 

@@ -51,7 +51,7 @@ async def vote(bot, chat, person, option, card_id):
 
 
 async def fill_through_the_app(bot, connector) -> dict[str, str]:
-    """Something in every table: polls and votes, a deleted poll (its id stays used), a request
+    """Something in every table: polls and votes, a reminder, a deleted poll (its id stays used), a request
     decided by one approver, 1:1 copies, a roster, quick replies, a reaction, an installation,
     and card updates still queued in the outbox. Returns the card ids by name."""
     group, megan = teams.group_chat(), teams.personal_chat()
@@ -66,6 +66,7 @@ async def fill_through_the_app(bot, connector) -> dict[str, str]:
     offsite = connector.calls_of("POST")[-1].activity_id
     for person in (MEGAN, ALEX):
         await vote(bot, group, person, "Porto", offsite)
+    await bot.press(group, MEGAN, offsite, await bot.button(group, MEGAN, offsite, "🔔 Remind the person who hasn't voted"))
     await bot.say(group, MEGAN, "poll Withdrawn? | Yes | No")
     withdrawn = connector.calls_of("POST")[-1].activity_id
     await bot.press(group, MEGAN, withdrawn, await bot.button(group, MEGAN, withdrawn, "Yes, delete it"))

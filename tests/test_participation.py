@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support import cards, teams
-from tests.support.teams import ALEX, MEGAN, PAT
+from tests.support.teams import ALEX, LEE, MEGAN, PAT
 
-LEE = teams.Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
 REMIND = "🔔 Remind the 2 people who haven't voted"
 
 

@@ -28,7 +28,9 @@ class Burst:
     async def post_poll(self) -> None:
         await self.session.post(self.url, json=teams.message(self.chat, MEGAN, "poll Ship it? | Yes | No",
                                                              self.connector.url))
-        while not self.connector.cards(self.chat.id):
+        # Posted, and its channel's roster asked for (the card's "N of M members voted"): nothing
+        # but the votes' card updates is left to send.
+        while not (self.connector.cards(self.chat.id) and any(c.method == "GET" for c in self.connector.calls)):
             await asyncio.sleep(0.02)
 
     def start(self, voters: int = 400) -> list[asyncio.Task]:

@@ -36,6 +36,7 @@ class Person:
 MEGAN = Person(_PERSONAL["from"]["id"], _PERSONAL["from"]["name"], _PERSONAL["from"]["aadObjectId"])
 ALEX = Person("29:1alex-wilber-teams-id", "Alex Wilber", "a1b2c3d4-0000-4000-8000-000000000001")
 PAT = Person("29:1pat-fernandez-teams-id", "Patti Fernandez", "a1b2c3d4-0000-4000-8000-000000000002")
+LEE = Person("29:1lee-gu-teams-id", "Lee Gu", "a1b2c3d4-0000-4000-8000-000000000003")
 
 
 @dataclass(frozen=True)
