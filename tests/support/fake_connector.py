@@ -21,6 +21,8 @@ Fault = Callable[["Call"], "web.Response | None"]
 
 # Teams' published per-thread limits for send/update/delete: (operations, seconds).
 TEAMS_THREAD_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+# "Get conversation members" has a budget of its own in Teams' table (reference/teams-platform.md).
+TEAMS_MEMBERS_LIMITS = ((14, 1.0), (16, 2.0), (120, 30.0), (3600, 3600.0))
 
 
 def thread_of(call: "Call") -> str:
@@ -43,8 +45,10 @@ class TeamsLimits:
 
     def __call__(self, call: "Call") -> "web.Response | None":
         now = time.monotonic()
-        accepted = self._accepted.setdefault(self._key(call), [])
-        for limit, seconds in self._limits:
+        reading_members = call.method == "GET" and self._limits is TEAMS_THREAD_LIMITS
+        limits = TEAMS_MEMBERS_LIMITS if reading_members else self._limits
+        accepted = self._accepted.setdefault(("members " if reading_members else "") + self._key(call), [])
+        for limit, seconds in limits:
             inside = [t for t in accepted if t > now - seconds]
             if len(inside) >= limit:
                 self.throttled += 1
