@@ -113,6 +113,24 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
     assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
 
 
+@pytest.mark.parametrize("then_read", [False, True])
+async def test_a_failing_statement_whose_result_is_never_read_fails_its_unit(store, database, then_read):
+    """PostgreSQL pipelines a unit's statements, so an error may surface at a later read or at the
+    commit: the unit fails all the same, and nothing of it is stored."""
+    poll_id = await store.run(create_poll)
+
+    def unit(uow):
+        uow.activities.first_time("a1", CHANNEL.id)
+        uow.polls.set_status(poll_id, "no such status")  # breaks a CHECK constraint
+        if then_read:
+            uow.polls.get(poll_id)
+
+    with pytest.raises(database.integrity_error):
+        await store.run(unit)
+    assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
+    assert (await store.run(lambda uow: uow.polls.get(poll_id))).status == "open"
+
+
 async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_units_writes(store):
     """The invoke answers' primitive: units that commit together hand their items to one finish,
     which reads what all of them wrote; a unit that fails takes its items with it."""
