@@ -245,6 +245,10 @@ async def test_votes_are_counted_once_per_person_and_option(store):
     poll = await store.run(lambda uow: uow.polls.get(poll_id))
     assert (poll.question, [o.label for o in poll.options], poll.multiple_choice) == ("Lunch?", ["Pizza", "Sushi"],
                                                                                        True)
+    for person, chose in ((MEGAN, {0, 1}), (ALEX, {1}), (Person("29:nobody", "Nobody"), set())):
+        read, choices = await store.run(lambda uow: uow.polls.get_with_choices(poll_id, person.id, for_share=True))
+        assert (read, choices) == (poll, chose)
+    assert await store.run(lambda uow: uow.polls.get_with_choices(poll_id + 1, MEGAN.id)) == (None, frozenset())
 
 
 async def test_one_person_pressing_two_options_at_once_keeps_one_vote(store, database):
