@@ -22,16 +22,22 @@ class ActivityLog:
 
     def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
         """False when the user pressed the same button less than `window` seconds ago.
-        Read, then write: the caller holds the user's lock (`Turn._once`)."""
-        row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
-                        (user_id, press))
-        self._conn.execute(
+        Read, then write: the caller holds the user's lock (`Turn._once`). A button's first press
+        costs one statement; a later one reads when it was last pressed and records this one."""
+        cur = self._conn.execute(
             """INSERT INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)
-               ON CONFLICT (user_id, press) DO UPDATE SET
-                   pressed_at = excluded.pressed_at, conversation_id = excluded.conversation_id""",
+               ON CONFLICT DO NOTHING""",
             (user_id, press, now, conversation_id),
         )
-        return row is None or now - row["pressed_at"] >= window
+        if cur.rowcount == 1:
+            return True
+        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
+                            (user_id, press))
+        self._conn.execute(
+            "UPDATE recent_presses SET pressed_at = ?, conversation_id = ? WHERE user_id = ? AND press = ?",
+            (now, conversation_id, user_id, press),
+        )
+        return now - last >= window
 
     def prune(self, activities_before: str, presses_before: float) -> None:
         self._conn.execute("DELETE FROM processed_activities WHERE received_at < ?", (activities_before,))
