@@ -181,7 +181,7 @@ class PostgresDatabase:
 
     def _transaction(self, work: Callable[..., T], args: tuple, pipelined: bool) -> T:
         """In pipeline mode: BEGIN, and every statement until one whose result is read, go to the
-        server together, and COMMIT follows the last one (a vote waits for 8 round trips, not 13).
+        server together, and COMMIT follows the last one (a vote: 10 statements in 8 round trips).
         An error surfaces at the next read or at the commit, and fails the unit all the same.
         Migrations run unpipelined: a script of several statements needs the simple query protocol."""
         with self._pool.connection() as conn, conn.pipeline() if pipelined else nullcontext() as pipeline, \
