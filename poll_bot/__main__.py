@@ -20,6 +20,7 @@ from pathlib import Path
 from . import app_package, server
 from .config import Config
 from .logs import configure_logging
+from .signing import server_secret
 from .store import Store
 from .store.db import backup as copy_database
 
@@ -65,23 +66,24 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    path = Config.from_env().DB_PATH
+    config = Config.from_env()
+    path, secret = config.DB_PATH, server_secret(config.SECRET, Path(config.DB_PATH).parent)
     if args.to:
-        return copy_to_postgres(path, args.to)
-    print(f"{path}: schema version {asyncio.run(_migrated(path))}")
+        return copy_to_postgres(path, args.to, secret)
+    print(f"{path}: schema version {asyncio.run(_migrated(path, '', secret))}")
     return 0
 
 
-async def _migrated(path: str, url: str = "") -> int:
+async def _migrated(path: str, url: str, secret: bytes) -> int:
     """Open the database, which applies pending migrations, and give its schema version."""
-    store = await Store.open(path, url)
+    store = await Store.open(path, url, secret)
     try:
         return await store.schema_version()
     finally:
         await store.close()
 
 
-def copy_to_postgres(path: str, url: str) -> int:
+def copy_to_postgres(path: str, url: str, secret: bytes) -> int:
     """Both databases are brought to this version's schema first, then every row is copied in one
     transaction; a target holding any row is refused and nothing is written."""
     import psycopg  # only this command and a PostgreSQL store need it
@@ -93,8 +95,8 @@ def copy_to_postgres(path: str, url: str) -> int:
         return 1
     try:
         psycopg.connect(url, connect_timeout=10).close()  # the pool would retry a bad address for 30 s
-        asyncio.run(_migrated(path))
-        version = asyncio.run(_migrated("", url))
+        asyncio.run(_migrated(path, "", secret))
+        version = asyncio.run(_migrated("", url, secret))
         copied = transfer.copy_sqlite_to_postgres(path, url)
     except (transfer.CopyRefused, OSError, sqlite3.Error, psycopg.Error) as error:
         print(f"poll-bot migrate: nothing was copied: {error}", file=sys.stderr)

@@ -22,7 +22,7 @@ from . import i18n
 from .config import Config
 from .i18n import N_, _
 from .signing import ExportLinks, server_secret
-from .features import CARD_RENDERERS, FOLLOWUPS, VIEWS_RENDERERS, approvals, build_router, export, retention
+from .features import CARD_RENDERERS, FOLLOWUPS, VIEWS_RENDERERS, approvals, build_router, export, polls, retention
 from .metrics import CONTENT_TYPE, Metrics
 from .outbound.connector import Connector, TokenSource
 from .outbound.limits import Budget
@@ -64,8 +64,9 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
         # Closed in reverse order, also when startup fails or a signal cancels it: an open
         # database keeps aiosqlite's thread, and with it the process, alive.
         async with AsyncExitStack() as closing:
-            app[LINKS] = export_links(config)
-            store = await Store.open(config.DB_PATH, config.DATABASE_URL)
+            secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
+            app[LINKS] = ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
+            store = await Store.open(config.DB_PATH, config.DATABASE_URL, secret)
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)
             session = await closing.enter_async_context(aiohttp.ClientSession())
@@ -181,11 +182,6 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "pending_outbound": pending})
 
 
-def export_links(config: Config) -> ExportLinks:
-    secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
-    return ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
-
-
 async def _export(request: web.Request) -> web.Response:
     """A poll's results as CSV, for a genuine link that has not expired; otherwise nothing (404)."""
     poll_id = request.app[LINKS].poll_of(request.match_info["token"])
@@ -233,7 +229,8 @@ def alone(key: str, work: Callable[..., T]) -> Callable[..., T | None]:
 
 
 class Timers:
-    """Due dates, reminders and retention: checked every TIMER_SECONDS, and once at startup."""
+    """Polls' closing times, due dates, reminders and retention: checked every TIMER_SECONDS,
+    and once at startup."""
 
     def __init__(self, store: Store, config: Config):
         self._store = store
@@ -242,6 +239,8 @@ class Timers:
     async def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
+        while await self._store.run(alone("polls", polls.close_due), now):
+            pass  # a batch per transaction
         await self._store.run(alone("approvals", approvals.tick), now, reminder_after)
         if self._config.RETENTION_DAYS:
             before = (now - timedelta(days=self._config.RETENTION_DAYS)).isoformat(timespec="milliseconds")
@@ -250,11 +249,20 @@ class Timers:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._config.TIMER_SECONDS)
             try:
+                await asyncio.sleep(await self.pause(datetime.now(timezone.utc)))
                 await self.tick()
             except Exception:
                 log.exception("timer tick failed; will try again")
+                await asyncio.sleep(self._config.TIMER_SECONDS)
+
+    async def pause(self, now: datetime) -> float:
+        """Seconds until the next tick: TIMER_SECONDS, or less when a poll closes sooner, so that it
+        closes on time (a second after at most)."""
+        closing = await self._store.run(lambda uow: uow.polls.next_closing())
+        if closing is None:
+            return self._config.TIMER_SECONDS
+        return min(self._config.TIMER_SECONDS, max((datetime.fromisoformat(closing) - now).total_seconds(), 1.0))
 
 
 TIMERS = web.AppKey("timers", Timers)

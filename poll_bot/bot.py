@@ -193,12 +193,20 @@ def mentions_of(activity: Activity) -> tuple[User, ...]:
 
 
 def timezone_of(activity: Activity) -> str:
+    """The sender's time zone: clientInfo's IANA name, else the activity's localTimezone, else the
+    UTC offset of its localTimestamp ("+02:00"), else UTC."""
     for entity in activity.entities or []:
         if entity.type == "clientInfo":
             zone = (entity.additional_properties or {}).get("timezone")
             if isinstance(zone, str) and zone:
                 return zone
-    return "UTC"
+    if isinstance(activity.local_timezone, str) and activity.local_timezone:
+        return activity.local_timezone
+    offset = activity.local_timestamp.utcoffset() if activity.local_timestamp else None
+    if offset is None:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _bot_id(activity: Activity) -> str:

@@ -40,12 +40,24 @@ class PollEdit:
 
 
 @dataclass(frozen=True)
+class PollAddOption:
+    poll: int
+    new_option: str = ""  # the "Add an option" card's input
+
+
+@dataclass(frozen=True)
 class PollFormSubmit:
     card: int
     # Card inputs: absent when the user left them empty.
     question: str = ""
     options: str = ""
-    choice_mode: str = "single"
+    choice_mode: str = "single"  # or "multiple"
+    max_choices: str = ""  # with multiple choice, at most this many (empty: any number)
+    anonymous: str = "false"  # the toggles send "true" or "false"
+    hidden: str = "false"
+    add_options: str = "false"
+    closes_date: str = ""  # YYYY-MM-DD, in the creator's time zone
+    closes_time: str = ""  # HH:MM
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,7 @@ class Subject:
 
 
 def subject_of(payload: Any) -> Subject:
-    if isinstance(payload, (PollVote, PollRef, PollEdit)):
+    if isinstance(payload, (PollVote, PollRef, PollEdit, PollAddOption)):
         return Subject("poll", payload.poll)
     if isinstance(payload, (ApprovalRef, ApprovalDecision, ApprovalReassign)):
         return Subject("approval", payload.approval)

@@ -55,3 +55,22 @@ class ExportLinks:
     def _signature(self, payload: str) -> str:
         digest = hmac.new(self.secret, b"export:" + payload.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Pseudonyms:
+    """What the store keeps instead of a person's id where the id must not be kept: keyed hashes
+    (HMAC-SHA-256 with the server secret) that only this bot can compute from the id again.
+    A voter in an anonymous poll is a hash of their id and the poll, so one person still has one
+    vote and can move it, yet their votes in two polls do not match (none of them can be traced
+    to another poll where they are named). A recent press is a hash of the presser and the button."""
+    secret: bytes
+
+    def voter(self, poll_id: int, user_id: str) -> str:
+        return self._hash(f"voter\0{poll_id}\0{user_id}")
+
+    def press(self, user_id: str, press: str) -> str:
+        return self._hash(f"press\0{user_id}\0{press}")
+
+    def _hash(self, text: str) -> str:
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()

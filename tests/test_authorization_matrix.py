@@ -38,6 +38,7 @@ ALLOWED = {
     "reopen": {"creator"},
     "delete": {"creator"},
     "edit": {"creator"},
+    "add option": {"creator"},  # on a poll posted without --add-options
     "approve": {"approver on turn"},
     "reject": {"approver on turn"},
     "cancel": {"creator"},
@@ -116,6 +117,7 @@ async def act(scene: Scene, action: str, person: teams.Person, chat: teams.Chat)
         "close": (scene.poll_card, "Close poll", {}),
         "reopen": (scene.poll_card, "Reopen poll", {}),
         "delete": (scene.poll_card, "Yes, delete it", {}),
+        "add option": (scene.poll_card, "Add option", {"new_option": "Ramen"}),
         "approve": (scene.approval_card, "Confirm approval", {"comment": "fine"}),
         "reject": (scene.approval_card, "Confirm rejection", {"reason": "over budget"}),
         "cancel": (scene.approval_card, "Yes, cancel it", {}),
@@ -131,6 +133,8 @@ EFFECTS: dict[str, Callable[[Scene, teams.Person], bool]] = {
     "reopen": lambda s, p: s.bot.rows("SELECT status FROM polls") == [("open",)],
     "delete": lambda s, p: s.bot.rows("SELECT * FROM polls") == [] and s.bot.rows("SELECT * FROM poll_options") == [],
     "edit": lambda s, p: s.bot.rows("SELECT question FROM polls") == [("Lunch on Friday?",)],
+    "add option": lambda s, p: s.bot.rows("SELECT label FROM poll_options ORDER BY position") == [
+        ("Pizza",), ("Sushi",), ("Ramen",)],
     "approve": lambda s, p: s.bot.rows("SELECT user_id, decision FROM approval_approvers ORDER BY position")
     == [(ALEX.id, "approved"), (PAT.id, None)],
     "reject": lambda s, p: s.bot.rows("SELECT status FROM approvals") == [("rejected",)],

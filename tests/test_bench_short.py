@@ -1,5 +1,6 @@
-"""`make bench` in its short mode, both paths (Submit and invoke) on SQLite and Submit on PostgreSQL: fails on
-a lost vote, a wrong final card or an invoke not answered with the voter's card, never on timing."""
+"""`make bench` in its short mode, both paths (Submit and invoke) on a named and an anonymous poll on SQLite,
+and Submit on PostgreSQL: fails on a lost vote, a wrong final card or an invoke not answered with the voter's
+card, never on timing."""
 from __future__ import annotations
 
 import json
@@ -20,13 +21,14 @@ def test_short_benchmark_loses_no_vote_and_ends_on_the_right_card(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(report_path.read_text())
     assert report["lost_votes"] == 0 and report["problems"] == []
-    assert [(r["path"], r["database"]) for r in report["per_round"]] == [
-        ("submit", "sqlite"), ("invoke", "sqlite"), ("submit", "postgresql")]
+    assert [(r["path"], r["database"], r["poll"]) for r in report["per_round"]] == [
+        ("submit", "sqlite", "named"), ("submit", "sqlite", "anonymous"), ("invoke", "sqlite", "named"),
+        ("invoke", "sqlite", "anonymous"), ("submit", "postgresql", "named")]
     for round_ in report["per_round"]:
         assert round_["acknowledged"] == round_["in_database"] == round_["on_card"] == 200
         assert round_["final_card_after_s"] is not None
         assert len(round_["bot_cpu_ms_per_vote"]) == 1 and round_["bot_cpu_ms_per_vote"][0] > 0
-    assert [r["postgres_cpu_ms_per_vote"] is not None for r in report["per_round"]] == [False, False, True]
+    assert [r["postgres_cpu_ms_per_vote"] is not None for r in report["per_round"]] == [False] * 4 + [True]
     assert "votes/s = min(N x 1000 / bot_cpu_ms_per_vote, C x 1000 / postgres_cpu_ms_per_vote)" in run.stdout
 
 

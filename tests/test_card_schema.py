@@ -19,7 +19,7 @@ from poll_bot.domain import approvals as approval_rules
 from poll_bot.domain.approvals import Approval, Approver, Person
 from poll_bot.features.approval_views import ApprovalViewer, approval_form_view, approval_view
 from poll_bot.features.poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view
-from poll_bot.features.prompts import render_help_card
+from poll_bot.features.prompts import POLL_FLAGS, render_help_card
 from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
 
@@ -138,6 +138,52 @@ def personal_cards():
         9, {}, [Person(f"29:m{i}", f"Member {i}") for i in range(100)], NASTY))
 
 
+OPTIONS_SET = {"max_choices": 2, "multiple_choice": True, "anonymous": True, "hidden": True,
+               "closes_at": "2026-11-22T17:00:00.000+00:00", "anyone_adds": True}
+
+
+def poll_option_cards():
+    """Issue 11's variants, each on the largest poll (10 options of 100 characters, 1,000 votes):
+    anonymous, hidden, with a closing time, with "Add an option", and all at once; shared, a
+    voter's and the creator's view; and the form with every choice made."""
+    largest, results = largest_poll("open")
+    nine = dataclasses.replace(largest, options=largest.options[:9])  # room for one more option
+    voters = {i: [(NASTY * 3)[:60]] * WHO_VOTED_PER_OPTION for i in range(rules.MAX_OPTIONS)}
+    variants = {
+        "anonymous": {"anonymous": True},
+        "hidden": {"hidden": True},
+        "with a closing time": {"closes_at": "2026-11-22T17:00:00.000+00:00"},
+        "anyone adds options": {"anyone_adds": True},
+        "every option": OPTIONS_SET,
+    }
+    viewers = {"shared": None, "a voter's view": PollViewer(choices=frozenset({0, 1}), notice=NASTY[:200]),
+               "the creator's view": PollViewer(choices=frozenset({2}), is_creator=True, notice=NASTY[:200])}
+    for name, settings in variants.items():
+        for poll in (largest, nine):
+            for whose, viewer in viewers.items():
+                view = poll_view(dataclasses.replace(poll, **settings), results, AUDIENCE, viewer, voters)
+                yield f"{len(poll.options)} options, {name}, {whose}", render_card("poll", poll=view)
+    closed = dataclasses.replace(largest, status="closed", closed_reason="deadline", **OPTIONS_SET)
+    yield "closed at its closing time, every option", render_card("poll", poll=poll_view(
+        closed, results, AUDIENCE, viewers["the creator's view"], voters))
+    yield "form with every choice", render_card("poll_form", form=poll_form_view(3, {
+        "question": NASTY, "options": NASTY, "choice_mode": "multiple", "max_choices": "10", "anonymous": "true",
+        "hidden": "true", "add_options": "true", "closes_date": "2026-12-01", "closes_time": "17:00",
+        "error": NASTY * 3}))
+
+
+def test_the_option_variants_show_what_they_promise():
+    """The variants above are what they say: no Who voted on an anonymous poll, no tallies on a
+    hidden one except to its creator, the closing time, and Add an option while there is room."""
+    cards = dict(poll_option_cards())
+    assert "Who voted" not in json.dumps(cards["10 options, anonymous, the creator's view"])
+    assert "Who voted" in json.dumps(cards["10 options, hidden, the creator's view"])
+    assert "votes ·" not in json.dumps(cards["10 options, hidden, a voter's view"])
+    assert "{{DATE(2026-11-22T17:00:00Z, SHORT)}}" in json.dumps(cards["10 options, with a closing time, shared"])
+    assert "Add option" in json.dumps(cards["9 options, anyone adds options, shared"])
+    assert "Add option" not in json.dumps(cards["10 options, anyone adds options, shared"])
+
+
 def who_voted_cards():
     """500 voters over 10 options of 100 characters, the most names shown per option, 60 characters each."""
     largest, _ = largest_poll("open")
@@ -150,6 +196,7 @@ def who_voted_cards():
 
 def all_cards():
     yield from personal_cards()
+    yield from poll_option_cards()
     yield from who_voted_cards()
     for name, view in approvals().items():
         yield name, render_card("approval", approval=view)
@@ -215,7 +262,9 @@ ENGLISH = re.compile(r"\b(the|your|you|poll|polls|vote|votes|voted|voters|approv
                      r"request|requests|cancel|close|closed|delete|deleted|edit|who|tap|option|options|results|"
                      r"question|details|title|reason|comment|pick|give|send|post|posted|history|due|choose|won|"
                      r"people|nobody|yes|only|this|its|and|of|by|to|for)\b", re.IGNORECASE)
-UNTRANSLATED = {"poll", "approval", "my open polls", "pending approvals", "👋 POLL BOT"}
+# Commands and the poll flags stay English in every language.
+UNTRANSLATED = {"poll", "approval", "my open polls", "pending approvals", "👋 POLL BOT",
+                *(flag for flag, _what in POLL_FLAGS)}
 
 
 def _visible(node):

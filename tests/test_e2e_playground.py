@@ -110,7 +110,8 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     url, db, bot_url = running
     seen = drive("poll_flow.mjs", url, bot_url, tmp_path)
 
-    assert seen["buttonsAfterPost"] == ["Pizza", "Sushi", "Tacos", "Close poll", "Export results", "Edit poll", "Delete poll"]
+    assert seen["buttonsAfterPost"] == ["Pizza", "Sushi", "Tacos", "➕ Add an option", "Close poll", "Export results",
+                                        "Edit poll", "Delete poll"]
     assert seen["offeredAfterPost"] == ["Pizza", "Sushi", "Tacos"], "a 1:1 poll offers its options as quick replies"
     assert seen["sameElementAfterVote"], "the vote must update the card in place"
     assert "1 vote · 100%" in seen["cardTextAfterVote"]

@@ -17,7 +17,7 @@ from tests.support.teams import ALEX, MEGAN
 def broken_vote(monkeypatch):
     """A fault in the vote's transaction: it raises after writing a vote, so the rollback is tested too."""
     def vote_then_fail(uow, turn, pressed):
-        uow.polls.add_vote(pressed.poll, pressed.option, turn.user.id, turn.user.name)
+        uow.polls.add_vote(uow.polls.get(pressed.poll), pressed.option, turn.user.id, turn.user.name)
         raise RuntimeError("disk on fire")
     monkeypatch.setattr(polls, "_vote", vote_then_fail)
 

@@ -19,9 +19,9 @@ from tests.support.teams import ALEX, MEGAN, PAT
 HOSTILE = teams.Person("29:1hostile-id", "=HYPERLINK(\"http://evil.example\",\"click\")")
 
 
-async def poll_with_votes(bot, chat):
+async def poll_with_votes(bot, chat, flags=""):
     await bot.say(teams.personal_chat(MEGAN), MEGAN, "hello")  # the bot knows Megan's 1:1 chat
-    await bot.say(chat, MEGAN, "poll Lunch? | Pizza | -Sushi | @Tacos")
+    await bot.say(chat, MEGAN, f"poll {flags} Lunch? | Pizza | -Sushi | @Tacos")
     (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
     vote = cards.vote_buttons(bot.connector.card(chat.id, card_id))
     for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (HOSTILE, "@Tacos")):
@@ -62,6 +62,18 @@ async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
         ["Pizza", "Alex Wilber"], ["'-Sushi", "Patti Fernandez"], ["'@Tacos", "'" + HOSTILE.name]], \
         "cells that would run as formulas are neutralised"
     assert all(row[2].endswith("+00:00") for row in rows[1:])
+
+
+async def test_an_anonymous_polls_export_has_counts_only(bot):
+    chat = teams.group_chat()
+    card_id = await poll_with_votes(bot, chat, "--anonymous")
+
+    await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Export results"))
+
+    status, _, body = await fetch(bot, link_sent_to(bot, MEGAN))
+    assert status == 200
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows == [["Option", "Votes"], ["Pizza", "1"], ["'-Sushi", "1"], ["'@Tacos", "1"]]
 
 
 async def test_only_the_creator_may_export(bot):

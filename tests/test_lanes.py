@@ -229,7 +229,8 @@ async def test_work_queued_by_another_instance_is_announced_well_within_the_swee
     a = await make_bot()
     chat = teams.personal_chat()
     await a.say(chat, MEGAN, "hello")
-    elsewhere = await Store.open("", a.db.url)  # another process on the database, delivering nothing itself
+    # Another process on the database, delivering nothing itself.
+    elsewhere = await Store.open("", a.db.url, b"test secret")
     latencies = []
     try:
         for i in range(10):

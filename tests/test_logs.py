@@ -116,7 +116,7 @@ def test_every_logger_has_tokens_and_the_app_password_redacted(capsys, log_forma
 
 async def seed_outbound_work(db: Path, service_url: str) -> None:
     """A queued message, so the bot asks for a token with its app password as soon as it starts."""
-    store = await Store.open(str(db))
+    store = await Store.open(str(db), "", b"test secret")
     chat = Conversation(id="a:1personal-chat", conversation_type="personal", tenant_id=teams.TENANT,
                         service_url=service_url, bot_id=teams.BOT["id"])
     await store.run(lambda uow: uow.conversations.upsert(chat, True))

@@ -109,7 +109,7 @@ async def test_a_rolled_back_or_redelivered_vote_is_not_counted(bot, group, monk
     assert moved(before, once, "pollbot_votes_total") == {(("change", "added"),): 1}
 
     def vote_then_fail(uow, turn, pressed):
-        uow.polls.add_vote(pressed.poll, pressed.option, turn.user.id, turn.user.name)
+        uow.polls.add_vote(uow.polls.get(pressed.poll), pressed.option, turn.user.id, turn.user.name)
         raise RuntimeError("disk on fire")
     monkeypatch.setattr(polls, "_vote", vote_then_fail)
     await bot.press(group, PAT, card_id, pizza)

@@ -1,15 +1,19 @@
 """The poll rules as plain Python, no Teams involved."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from poll_bot.domain import polls as rules
 from poll_bot.store.models import PollOption
 
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+
 
 def test_command_splits_question_and_options_and_drops_blank_ones():
-    draft = rules.draft_from_command(" Lunch?  | Pizza |  | Sushi ")
-    assert draft == rules.PollDraft("Lunch?", ("Pizza", "Sushi"), False)
+    draft = rules.draft_from_command(" Lunch?  | Pizza |  | Sushi ", NOW)
+    assert draft == rules.PollDraft("Lunch?", ("Pizza", "Sushi"), rules.PollSettings())
 
 
 @pytest.mark.parametrize("args,problem", [
@@ -21,20 +25,20 @@ def test_command_splits_question_and_options_and_drops_blank_ones():
 ])
 def test_limits_say_what_to_fix(args, problem):
     with pytest.raises(rules.PollInputError, match=None) as error:
-        rules.draft_from_command(args)
+        rules.draft_from_command(args, NOW)
     assert problem in str(error.value)
 
 
 def test_limits_accept_the_boundaries():
-    draft = rules.draft_from_command("q" * 300 + " | " + " | ".join(f"{i}" * 1 + "o" * 99 for i in range(10)))
+    draft = rules.draft_from_command("q" * 300 + " | " + " | ".join(f"{i}" * 1 + "o" * 99 for i in range(10)), NOW)
     assert len(draft.question) == 300 and len(draft.options) == 10
     assert all(len(o) == 100 for o in draft.options)
 
 
 def test_form_needs_a_known_choice_mode():
     with pytest.raises(rules.PollInputError):
-        rules.draft_from_form("Q", "a\nb", "ranked")
-    assert rules.draft_from_form("Q", "a\r\nb\n", "multiple").multiple_choice
+        rules.draft_from_form("Q", "a\nb", "ranked", now=NOW)
+    assert rules.draft_from_form("Q", "a\r\nb\n", "multiple", now=NOW).settings.multiple_choice
 
 
 @pytest.mark.parametrize("multiple,current,pressed,expected", [

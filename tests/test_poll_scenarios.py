@@ -112,12 +112,15 @@ async def test_form_with_bad_input_shows_the_problem_and_keeps_what_was_typed(bo
     form_id = bot.connector.calls_of("POST")[-1].activity_id
     submit = cards.buttons(card_of(bot, chat, form_id))["Post poll"]
 
-    await bot.press(chat, MEGAN, form_id, submit, {"question": "Only one?", "options": "Yes", "choice_mode": "single"})
+    typed = {"question": "Only one?", "options": "Yes", "choice_mode": "single", "max_choices": "0",
+             "anonymous": "true", "hidden": "false", "add_options": "true", "closes_date": "2026-12-01",
+             "closes_time": "09:30"}
+    await bot.press(chat, MEGAN, form_id, submit, typed)
 
     form = card_of(bot, chat, form_id)
     assert any("Give 2 to 10 options (you gave 1)" in t for t in cards.texts(form))
     inputs = {i["id"]: i.get("value") for i in form["body"] if i["type"].startswith("Input.")}
-    assert inputs == {"question": "Only one?", "options": "Yes", "choice_mode": "single"}
+    assert inputs == typed
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
     assert len(bot.connector.messages(chat.id)) == 1
 

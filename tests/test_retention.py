@@ -57,12 +57,13 @@ async def test_old_closed_polls_and_finished_requests_go_with_everything_stored_
     pending, _ = await request(bot, group, "Still pending")
     finished, finished_card = await request(bot, group, "Cancelled")
     await bot.press(group, MEGAN, finished_card, await bot.button(group, MEGAN, finished_card, "Yes, cancel it"))
-    old_poll, old_card = await vote_and_close(bot, personal, "poll Old one?")  # 1:1: quick replies were sent with it
+    # In the 1:1 chat quick replies were sent with it, and its result when it closed.
+    old_poll, old_card = await vote_and_close(bot, personal, "poll Old one?")
     reopen = await bot.button(personal, MEGAN, old_card, "Reopen poll")
     recent_poll, _ = await vote_and_close(bot, group, "poll Recent one?")
     copies = [c for (c,) in bot.rows("SELECT card_id FROM approval_copies WHERE approval_id = ?", finished)]
     assert copies and bot.rows("SELECT COUNT(*) FROM sent_messages WHERE card_id IN (SELECT id FROM cards "
-                               "WHERE kind = 'poll' AND subject_id = ?)", old_poll) == [(1,)]
+                               "WHERE kind = 'poll' AND subject_id = ?)", old_poll) == [(2,)]
     assert closed_at(bot, "approvals", finished) < closed_at(bot, "polls", old_poll) < closed_at(bot, "polls", recent_poll)
 
     # Exactly DAYS after the recent poll closed: everything closed before it is older than that.

@@ -6,11 +6,13 @@ import shutil
 import threading
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
 from poll_bot.domain.approvals import Draft, Person
+from poll_bot.domain.polls import PollDraft, PollSettings
 from poll_bot.features import polls
 from poll_bot.outbound.limits import TEAMS_THREAD_WINDOWS
 from poll_bot.payloads import PollVote
@@ -29,7 +31,7 @@ MEGAN, ALEX = Person("29:megan", "Megan Bowen"), Person("29:alex", "Alex Wilber"
 
 async def open_store(db) -> Store:
     config = db.config()
-    return await Store.open(config.get("DB_PATH", ""), config.get("DATABASE_URL", ""))
+    return await Store.open(config.get("DB_PATH", ""), config.get("DATABASE_URL", ""), b"test secret")
 
 
 @pytest.fixture
@@ -117,18 +119,16 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
 async def test_a_failing_statement_whose_result_is_never_read_fails_its_unit(store, database, then_read):
     """PostgreSQL pipelines a unit's statements, so an error may surface at a later read or at the
     commit: the unit fails all the same, and nothing of it is stored."""
-    poll_id = await store.run(create_poll)
-
     def unit(uow):
         uow.activities.first_time("a1", CHANNEL.id)
-        uow.polls.set_status(poll_id, "no such status")  # breaks a CHECK constraint
+        uow.people.remember_personal_chat(MEGAN.id, "a:no-such-chat")  # breaks a foreign key
         if then_read:
-            uow.polls.get(poll_id)
+            uow.people.personal_chat(MEGAN.id)
 
     with pytest.raises(database.integrity_error):
         await store.run(unit)
     assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
-    assert (await store.run(lambda uow: uow.polls.get(poll_id))).status == "open"
+    assert database.rows("SELECT COUNT(*) FROM personal_chats") == [(0,)]
 
 
 async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_units_writes(store):
@@ -228,18 +228,19 @@ async def test_seconds_since_the_epoch_keep_their_milliseconds(store):
     assert (job.attempts, job.not_before) == (1, 1763750000.123)
 
 
-def create_poll(uow, multiple_choice=False) -> int:
-    return uow.polls.create(CHANNEL.id, MEGAN.id, MEGAN.name, "Lunch?", ["Pizza", "Sushi"], multiple_choice)
+def create_poll(uow, settings: PollSettings = PollSettings()) -> int:
+    return uow.polls.create(CHANNEL.id, MEGAN.id, MEGAN.name, PollDraft("Lunch?", ("Pizza", "Sushi"), settings))
+
+
+def vote(uow, poll_id, person, position):
+    uow.polls.add_vote(uow.polls.get(poll_id), position, person.id, person.name)
 
 
 async def test_votes_are_counted_once_per_person_and_option(store):
-    poll_id = await store.run(create_poll, True)
-
-    def vote(uow, person, position):
-        uow.polls.add_vote(poll_id, position, person.id, person.name)
+    poll_id = await store.run(create_poll, PollSettings(multiple_choice=True))
 
     for person, position in ((MEGAN, 0), (MEGAN, 0), (MEGAN, 1), (ALEX, 1)):
-        await store.run(vote, person, position)
+        await store.run(vote, poll_id, person, position)
     results = await store.run(lambda uow: uow.polls.results(poll_id))
     assert (results.counts, results.voters) == ({0: 1, 1: 2}, 2)
     poll = await store.run(lambda uow: uow.polls.get(poll_id))
@@ -264,6 +265,44 @@ async def test_one_person_pressing_two_options_at_once_keeps_one_vote(store, dat
     await asyncio.gather(*(turn(p, n).run_once(polls._vote, PollVote(poll_id, n)) for p in people for n in (0, 1)))
     per_person = database.rows("SELECT user_id, COUNT(*) FROM votes GROUP BY user_id")
     assert sorted(per_person) == sorted((p.id, 1) for p in people)
+
+
+async def test_an_anonymous_vote_is_kept_under_a_keyed_hash_of_the_voter_and_the_poll(store, database):
+    anonymous = await store.run(create_poll, PollSettings(anonymous=True))
+    another = await store.run(create_poll, PollSettings(anonymous=True))
+    for poll_id in (anonymous, another):
+        await store.run(vote, poll_id, ALEX, 1)
+
+    stored = database.rows("SELECT poll_id, position, user_id, user_name FROM votes ORDER BY poll_id")
+    assert [(p, position, name) for p, position, _, name in stored] == [(anonymous, 1, ""), (another, 1, "")]
+    assert ALEX.id not in str(stored) and stored[0][2] != stored[1][2], "a voter's hash differs from poll to poll"
+    choices = await store.run(lambda uow: uow.polls.user_choices(uow.polls.get(anonymous), ALEX.id))
+    assert choices == {1}, "the voter's own vote is still found by their id"
+    _, choices = await store.run(lambda uow: uow.polls.get_with_choices(anonymous, ALEX.id))
+    assert choices == {1}, "also when read with the poll"
+    await store.run(lambda uow: uow.polls.remove_vote(uow.polls.get(anonymous), 1, ALEX.id))
+    assert database.rows("SELECT COUNT(*) FROM votes WHERE poll_id = ?", anonymous) == [(0,)]
+
+
+async def test_a_poll_is_closed_once_however_many_close_it_at_once(store):
+    poll_id = await store.run(create_poll, PollSettings(closes_at=datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)))
+    await store.run(create_poll, PollSettings(closes_at=datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)))
+    due = await store.run(lambda uow: uow.polls.due("2026-11-21T12:30:00.000+00:00", 10))
+    assert due == [poll_id]
+
+    closed = await asyncio.gather(*(store.run(lambda uow: uow.polls.close(poll_id, "deadline")) for _ in range(4)))
+    assert sorted(closed) == [False, False, False, True]
+    assert await store.run(lambda uow: uow.polls.due("2026-11-21T12:30:00.000+00:00", 10)) == []
+    assert await store.run(lambda uow: (uow.polls.reopen(poll_id), uow.polls.reopen(poll_id))) == (True, False)
+
+
+async def test_a_recent_press_keeps_no_id_and_no_button(store, database):
+    first = await store.run(lambda uow: uow.activities.first_press(ALEX.id, '{"option": 1}', 1000.0, 1.5, CHANNEL.id))
+    again = await store.run(lambda uow: uow.activities.first_press(ALEX.id, '{"option": 1}', 1001.0, 1.5, CHANNEL.id))
+    other = await store.run(lambda uow: uow.activities.first_press(MEGAN.id, '{"option": 1}', 1001.0, 1.5, CHANNEL.id))
+    assert (first, again, other) == (True, False, True)
+    kept = str(database.rows("SELECT * FROM recent_presses"))
+    assert ALEX.id not in kept and "option" not in kept
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
@@ -324,7 +363,7 @@ async def test_a_copy_is_read_up_to_the_last_message_read_with_teams_sized_ids(s
 async def test_erasing_a_conversation_removes_everything_stored_for_it(store, database):
     def fill(uow):
         poll_id = create_poll(uow)
-        uow.polls.add_vote(poll_id, 0, ALEX.id, ALEX.name)
+        vote(uow, poll_id, ALEX, 0)
         card_id = uow.cards.create(CHANNEL.id, "poll", "en", subject_id=poll_id)
         uow.cards.set_activity_id(card_id, "1000")
         uow.outbox.enqueue(CHANNEL.id, "update_card", card_id=card_id)

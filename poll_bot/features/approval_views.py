@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from .. import payloads
 from ..cards import MAX_REFRESH_USERS, clip
 from ..i18n import N_, _, date_time, ngettext
 from ..domain import approvals as rules
+from ..domain import times
 from ..domain.approvals import Approval, Person
 from ..store.approvals import ApprovalEvent
 
@@ -55,11 +55,7 @@ def when(iso: str | None) -> str:
 
 def when_in(iso: str, zone: str) -> str:
     """'Nov 21, 11:02 AM CET': a stored UTC time for a text message, in the reader's IANA time zone."""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
-    return date_time(datetime.fromisoformat(iso).astimezone(tz))
+    return date_time(datetime.fromisoformat(iso).astimezone(times.zone(zone)))
 
 
 @dataclass(frozen=True)

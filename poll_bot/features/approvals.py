@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import i18n
 from ..cards import Viewer, render_card
 from ..i18n import N_, _
 from ..domain import approvals as rules
+from ..domain import times
 from ..domain.approvals import Approval, ApprovalInputError, Person
 from ..payloads import ApprovalDecision, ApprovalFormSubmit, ApprovalReassign, ApprovalRef
 from ..router import Router
@@ -106,17 +106,13 @@ def due_from(day: str, time_of_day: str, zone: str, now: datetime) -> str | None
     if not day:
         return None
     try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
-    try:
         # A day without a time is due at its very end, in the requester's time zone.
-        local = datetime.fromisoformat(f"{day}T{time_of_day or '23:59:59'}").replace(tzinfo=tz)
+        local = times.local_time(day, time_of_day or "23:59:59", times.zone(zone))
     except ValueError:
         raise ApprovalInputError(_("Give the due date as a date and a time.")) from None
     if local <= now:
         raise ApprovalInputError(_("The due date has to be in the future."))
-    return local.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return times.stored(local)
 
 
 def _candidates(uow: UnitOfWork, conversation_id: str, requester_id: str) -> list[Person]:

@@ -13,16 +13,22 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def results_csv(uow: UnitOfWork, poll_id: int) -> str | None:
-    """One row per vote (option, voter, time in UTC), UTF-8 with a BOM so Excel reads names right;
-    None if the poll is gone. The header row is in the current language."""
+    """One row per vote (option, voter, time in UTC), or for an anonymous poll one row per option
+    with its count; UTF-8 with a BOM so Excel reads names right. None if the poll is gone. The
+    header row is in the current language."""
     poll = uow.polls.get(poll_id)
     if poll is None:
         return None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_("Option"), _("Voter"), _("Voted at (UTC)")])
-    for position, voter, voted_at in uow.polls.votes(poll_id):
-        writer.writerow([_cell(poll.option_label(position)), _cell(voter), voted_at])
+    if poll.anonymous:
+        counts = uow.polls.results(poll_id).counts
+        writer.writerow([_("Option"), _("Votes")])
+        writer.writerows([_cell(option.label), counts.get(option.position, 0)] for option in poll.options)
+    else:
+        writer.writerow([_("Option"), _("Voter"), _("Voted at (UTC)")])
+        for position, voter, voted_at in uow.polls.votes(poll_id):
+            writer.writerow([_cell(poll.option_label(position)), _cell(voter), voted_at])
     return "\ufeff" + out.getvalue()
 
 

@@ -9,6 +9,7 @@ from ..cards import clip
 from ..domain import polls as rules
 from ..i18n import _, ngettext, number, percent
 from ..store.models import Poll, PollResults
+from .approval_views import when
 
 
 # Result bars are text: image bars ran past the card's padding in Teams' renderer. Twenty
@@ -51,14 +52,18 @@ class PollView:
     creator_controls: bool  # Close/Reopen and Delete: only in the creator's own view
     refresh_payload: dict[str, Any]
     refresh_user_ids: tuple[str, ...]
-    who_voted: bool  # a collapsed "Who voted" (every poll is named for now)
+    who_voted: bool  # a collapsed "Who voted": never on an anonymous poll
+    show_tallies: bool  # counts, percentages and bars (a hidden poll's: once closed, or to its creator)
     question: str
     creator_name: str
     kind_line: str
     is_open: bool
     options: tuple[OptionView, ...]
     summary_line: str
+    closing_line: str  # when it closes, in each reader's own time zone ('' without a closing time)
     status_line: str
+    can_add_option: bool  # "Add an option": its creator, or anyone on a poll that allows it
+    add_option_payload: dict[str, Any]
     manage_title: str
     manage_payload: dict[str, Any]
     delete_payload: dict[str, Any]
@@ -67,6 +72,7 @@ class PollView:
     options_text: str  # the options one per line, as the "Edit poll" card shows them
     edit_hint: str
     max_question: int = rules.MAX_QUESTION
+    max_option: int = rules.MAX_OPTION
 
 
 def _votes(n: int) -> str:
@@ -84,6 +90,8 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
     mine = viewer.choices if viewer else frozenset()
+    is_creator = viewer is not None and viewer.is_creator
+    show_tallies = not (poll.hidden and poll.is_open) or is_creator
     options = tuple(
         OptionView(
             label=o.label,
@@ -103,17 +111,22 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
     return PollView(
         notice=viewer.notice if viewer else "",
         personal=viewer is not None,
-        creator_controls=viewer is not None and viewer.is_creator,
+        creator_controls=is_creator,
         refresh_payload=payloads.make("poll.refresh", poll=poll.id),
         refresh_user_ids=refresh_user_ids,
-        who_voted=any(option.voters_text for option in options),
+        who_voted=show_tallies and not poll.anonymous and any(option.voters_text for option in options),
+        show_tallies=show_tallies,
         question=poll.question,
         creator_name=poll.creator_name,
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
-        summary_line=_summary(poll, result, leaders),
+        summary_line=_summary(poll, result, leaders) if show_tallies else _hidden_summary(result),
+        closing_line=_closing_line(poll),
         status_line=_status(poll),
+        can_add_option=(poll.is_open and len(poll.options) < rules.MAX_OPTIONS
+                        and (poll.anyone_adds or is_creator)),
+        add_option_payload=payloads.make("poll.add_option", poll=poll.id),
         manage_title=_("Close poll") if poll.is_open else _("Reopen poll"),
         manage_payload=payloads.make("poll.close" if poll.is_open else "poll.reopen", poll=poll.id),
         delete_payload=payloads.make("poll.delete", poll=poll.id),
@@ -144,12 +157,34 @@ def _marker(poll: Poll, option: rules.OptionResult, mine: bool) -> str:
 
 def _kind_line(poll: Poll) -> str:
     if not poll.is_open:
-        return "📊 " + _("POLL · CLOSED")
-    return "📊 " + (_("POLL · CHOOSE ANY") if poll.multiple_choice else _("POLL · CHOOSE ONE"))
+        kind = _("POLL · CLOSED")
+    elif poll.max_choices:
+        kind = _("POLL · CHOOSE UP TO %(max)s", max=poll.max_choices)
+    elif poll.multiple_choice:
+        kind = _("POLL · CHOOSE ANY")
+    else:
+        kind = _("POLL · CHOOSE ONE")
+    hidden = poll.hidden and poll.is_open
+    badges = [badge for badge, shown in ((_("ANONYMOUS"), poll.anonymous), (_("RESULTS HIDDEN"), hidden)) if shown]
+    return " · ".join(("📊 " + kind, *badges))
+
+
+def _closing_line(poll: Poll) -> str:
+    """When an open poll closes, as each reader's client shows dates ('' without a closing time)."""
+    return "⏰ " + _("Closes %(when)s", when=when(poll.closes_at)) if poll.is_open and poll.closes_at else ""
+
+
+def _hidden_summary(result: rules.Tally, only_you: bool = False) -> str:
+    """A hidden poll's summary while it is open: how many voted, and when the results show."""
+    voted = _voted(result.voters) if result.voters else _("No votes yet")
+    note = _("only you see the results until the poll closes") if only_you else _("results show when the poll closes")
+    return f"{voted} · {note}"
 
 
 def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult]) -> str:
     of_voters = " · " + _("percentages are of voters") if poll.multiple_choice else ""
+    if poll.is_open and poll.hidden:  # tallies shown: the creator's own view
+        return _hidden_summary(result, only_you=True)
     if poll.is_open:
         return _voted(result.voters) + of_voters if result.voters else _("No votes yet.")
     if not result.voters:
@@ -167,13 +202,29 @@ def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult])
 
 
 def _status(poll: Poll) -> str:
+    anonymous = " " + _("Votes are anonymous: nobody, the creator included, can see who voted for what.") \
+        if poll.anonymous else ""
     if poll.closed_reason == "channel_deleted":
         return _("Closed because its channel was deleted. It reopens if the channel is restored.")
     if not poll.is_open:
-        return _("This poll is closed. Its creator can reopen it.")
-    if poll.multiple_choice:
-        return _("Tap options to add or remove your votes. Only the creator can close the poll.")
-    return _("Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll.")
+        closed = (_("It closed at its closing time. Its creator can reopen it.") if poll.closed_reason == "deadline"
+                  else _("This poll is closed. Its creator can reopen it."))
+        return closed + anonymous
+    if poll.max_choices:
+        how = _("Tap up to %(max)s options; tap one again to take it back. Only the creator can close the poll.",
+                max=poll.max_choices)
+    elif poll.multiple_choice:
+        how = _("Tap options to add or remove your votes. Only the creator can close the poll.")
+    else:
+        how = _("Tap an option to vote; tap it again to take your vote back. Only the creator can close the poll.")
+    return how + anonymous
+
+
+def result_message(poll: Poll, results: PollResults) -> str:
+    """What the bot says in the poll's thread when it closes."""
+    result = rules.tally(poll.options, results.counts, results.voters)
+    summary = _summary(poll, result, [o for o in result.options if o.leading])
+    return "📊 " + _("The poll “%(question)s” is closed.", question=poll.question) + " " + summary
 
 
 @dataclass(frozen=True)
@@ -183,6 +234,12 @@ class PollFormView:
     question: str
     options: str
     choice_mode: str
+    max_choices: str
+    anonymous: str  # the toggles: "true" or "false"
+    hidden: str
+    add_options: str
+    closes_date: str
+    closes_time: str
     error: str
     submit_payload: dict[str, Any]
     max_question: int = rules.MAX_QUESTION
@@ -191,12 +248,20 @@ class PollFormView:
 
 
 def poll_form_view(card_id: int, state: dict[str, Any], notice: str = "") -> PollFormView:
+    """The form, empty or with what its owner typed (and the problem with it); or, once the poll is
+    posted, the confirmation."""
     return PollFormView(
         notice=notice,
         posted=state.get("status") == "posted",
         question=state.get("question", ""),
         options=state.get("options", ""),
         choice_mode=state.get("choice_mode", "single"),
+        max_choices=state.get("max_choices", ""),
+        anonymous=state.get("anonymous", "false"),
+        hidden=state.get("hidden", "false"),
+        add_options=state.get("add_options", "false"),
+        closes_date=state.get("closes_date", ""),
+        closes_time=state.get("closes_time", ""),
         error=state.get("error", ""),
         submit_payload=payloads.make("poll.create", card=card_id),
     )

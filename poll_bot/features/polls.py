@@ -7,19 +7,22 @@ work) through `turn.run_once`, which also drops redelivered activities.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import Any
 
 from .. import i18n
 from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
+from ..domain.times import stored
 from ..i18n import N_, _
-from ..payloads import PollEdit, PollFormSubmit, PollRef, PollVote
+from ..payloads import PollAddOption, PollEdit, PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card, Poll
-from ..turn import MessageEvent, Turn, with_suggestions
+from ..turn import MessageEvent, Turn, text_message, with_suggestions
 from .forms import open_form, submit_form
-from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view
+from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view, result_message
 
 router = Router()
 
@@ -48,12 +51,16 @@ def _poll_command(uow: UnitOfWork, turn: Turn, args: str) -> None:
         open_form(uow, turn, "poll_form")
         return
     try:
-        draft = rules.draft_from_command(args)
+        draft = rules.draft_from_command(args, _now(), turn.timezone)
     except rules.PollInputError as error:
         turn.reply(uow, _("I couldn't create that poll. %(problem)s", problem=error) + "\n"
                    + _("Example: %(example)s", example=_(EXAMPLE)))
         return
     _post_poll(uow, turn, draft, command_message_id=turn.activity_id or None)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @router.action("poll.create", PollFormSubmit)
@@ -63,17 +70,15 @@ async def create_from_form(turn: Turn, submitted: PollFormSubmit) -> None:
 
 def _submit_form(uow: UnitOfWork, turn: Turn, submitted: PollFormSubmit) -> None:
     def post() -> dict[str, Any]:
-        draft = rules.draft_from_form(submitted.question, submitted.options, submitted.choice_mode)
+        inputs = {name: value for name, value in asdict(submitted).items() if name != "card"}
+        draft = rules.draft_from_form(**inputs, now=_now(), zone_name=turn.timezone)
         return {"question": draft.question, "poll_id": _post_poll(uow, turn, draft)}
 
     submit_form(uow, turn, submitted, "poll_form", "poll", post)
 
 
 def _post_poll(uow: UnitOfWork, turn: Turn, draft: rules.PollDraft, command_message_id: str | None = None) -> int:
-    poll_id = uow.polls.create(
-        turn.conversation.id, turn.user.id, turn.user.name, draft.question, list(draft.options),
-        draft.multiple_choice, command_message_id,
-    )
+    poll_id = uow.polls.create(turn.conversation.id, turn.user.id, turn.user.name, draft, command_message_id)
     card_id = uow.cards.create(turn.conversation.id, "poll", i18n.current(), subject_id=poll_id)
     uow.outbox.enqueue(turn.conversation.id, "send_card", card_id=card_id)
     if turn.conversation.conversation_type == "personal":
@@ -136,11 +141,15 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | No
     if problem:
         turn.refuse(uow, problem)
         return None
-    chosen = rules.next_choices(poll.multiple_choice, current, pressed.option)
+    try:
+        chosen = rules.next_choices(poll.multiple_choice, current, pressed.option, poll.max_choices)
+    except rules.PollInputError as error:
+        turn.refuse(uow, str(error))
+        return None
     for position in current - chosen:
-        uow.polls.remove_vote(poll.id, position, turn.user.id)
+        uow.polls.remove_vote(poll, position, turn.user.id)
     for position in chosen - current:
-        uow.polls.add_vote(poll.id, position, turn.user.id, turn.user.name)
+        uow.polls.add_vote(poll, position, turn.user.id, turn.user.name)
     _refresh_poll_cards(uow, poll.id)
     return chosen
 
@@ -154,6 +163,8 @@ def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
         return _("This poll was withdrawn, so your vote was not recorded.")
     if not poll.is_open:
         return _("This poll is closed, so your vote was not recorded.")
+    if rules.is_past(poll.closes_at, _now()):  # the timer has not closed it yet
+        return _("This poll closed at its closing time, so your vote was not recorded.")
     if not poll.has_option(option):
         return _("That option isn't on this poll, so nothing was changed.")
     return None
@@ -162,44 +173,106 @@ def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
 @router.action("poll.refresh", PollRef)
 async def refresh(turn: Turn, ref: PollRef) -> None:
     """Teams asks for this person's view of the card (Universal Actions refresh): nothing changes."""
-    await turn.store.run(_refuse_unless_here, turn, ref.poll)
+    await turn.store.run(_poll_here, turn, ref.poll)
 
 
-def _refuse_unless_here(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
-    poll = uow.polls.get(poll_id)
-    if poll is None or not turn.same_thread(poll.conversation_id):
-        turn.refuse(uow, _(ELSEWHERE if poll else GONE))
-
-
-@router.action("poll.close", PollRef)
-async def close(turn: Turn, ref: PollRef) -> None:
-    await turn.run_once(_set_status, ref.poll, "closed")
-
-
-@router.action("poll.reopen", PollRef)
-async def reopen(turn: Turn, ref: PollRef) -> None:
-    await turn.run_once(_set_status, ref.poll, "open")
-
-
-def _creators_poll(uow: UnitOfWork, turn: Turn, poll_id: int, doing: str) -> Poll | None:
-    """The poll, if it is in this conversation and the presser created it; else they are told why not."""
+def _poll_here(uow: UnitOfWork, turn: Turn, poll_id: int) -> Poll | None:
+    """The poll, if it is in this conversation; else the presser is told why not."""
     poll = uow.polls.get(poll_id)
     if poll is None or not turn.same_thread(poll.conversation_id):
         turn.refuse(uow, _(ELSEWHERE if poll else GONE))
         return None
-    if not rules.may_manage(poll.creator_id, turn.user.id):
+    return poll
+
+
+@router.action("poll.close", PollRef)
+async def close(turn: Turn, ref: PollRef) -> None:
+    await turn.run_once(_close, ref.poll)
+
+
+@router.action("poll.reopen", PollRef)
+async def reopen(turn: Turn, ref: PollRef) -> None:
+    await turn.run_once(_reopen, ref.poll)
+
+
+def _creators_poll(uow: UnitOfWork, turn: Turn, poll_id: int, doing: str) -> Poll | None:
+    """The poll, if it is in this conversation and the presser created it; else they are told why not."""
+    poll = _poll_here(uow, turn, poll_id)
+    if poll is not None and not rules.may_manage(poll.creator_id, turn.user.id):
         turn.refuse(uow, _(ONLY_THE_CREATOR[doing], name=poll.creator_name))
         return None
     return poll
 
 
-def _set_status(uow: UnitOfWork, turn: Turn, poll_id: int, status: str) -> None:
-    poll = _creators_poll(uow, turn, poll_id, "close" if status == "closed" else "reopen")
+def _close(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    poll = _creators_poll(uow, turn, poll_id, "close")
     if poll is None:
         return
-    if poll.status != status:
-        uow.polls.set_status(poll.id, status)
     _refresh_poll_cards(uow, poll.id)
+    if uow.polls.close(poll.id):
+        _announce_result(uow, poll.id)
+
+
+def _reopen(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
+    poll = _creators_poll(uow, turn, poll_id, "reopen")
+    if poll is None:
+        return
+    if uow.polls.reopen(poll.id) and rules.is_past(poll.closes_at, _now()):
+        uow.polls.set_deadline(poll.id, None)  # else the timer would close it again at once
+    _refresh_poll_cards(uow, poll.id)
+
+
+def _announce_result(uow: UnitOfWork, poll_id: int) -> None:
+    """A poll that closes says its result in its thread: the winner or the tie, and the count; in
+    the language of its card (its creator's), also when the timer closes it."""
+    poll = uow.polls.get(poll_id)
+    home = uow.cards.in_conversation("poll", poll.id, poll.conversation_id)
+    with i18n.using(home.locale if home else i18n.current()):
+        text = result_message(poll, uow.polls.results(poll.id, poll.multiple_choice))
+    uow.outbox.enqueue(poll.conversation_id, "send_message", card_id=home.id if home else None,
+                       body=text_message(text))
+
+
+CLOSING_BATCH = 200  # polls closed per transaction, so turns are not held up behind a long catch-up
+
+
+def close_due(uow: UnitOfWork, now: datetime) -> bool:
+    """The timer: close every open poll whose closing time has come (also those that came while
+    the bot was down). True if there may be more. Each poll is closed once, however many timers
+    run: the loser of a race finds it closed already."""
+    due = uow.polls.due(stored(now), CLOSING_BATCH)
+    for poll_id in due:
+        if uow.polls.close(poll_id, reason="deadline"):
+            _refresh_poll_cards(uow, poll_id)
+            _announce_result(uow, poll_id)
+    return len(due) == CLOSING_BATCH
+
+
+@router.action("poll.add_option", PollAddOption)
+async def add_option(turn: Turn, pressed: PollAddOption) -> None:
+    await turn.run_once(_add_option, pressed)
+
+
+def _add_option(uow: UnitOfWork, turn: Turn, pressed: PollAddOption) -> None:
+    """"Add an option" on the card: its creator, or anyone on a poll posted with --add-options."""
+    uow.lock(f"poll:{pressed.poll}")  # two additions at once must not both take the same place
+    poll = _poll_here(uow, turn, pressed.poll)
+    if poll is None:
+        return
+    if not rules.may_add_options(poll.creator_id, poll.anyone_adds, turn.user.id):
+        turn.refuse(uow, _("Only %(name)s, who created this poll, can add options to it.", name=poll.creator_name))
+        return
+    if not poll.is_open:
+        turn.refuse(uow, _("This poll is closed, so no option was added."))
+        return
+    try:
+        label = rules.new_option(tuple(o.label for o in poll.options), pressed.new_option)
+    except rules.PollInputError as error:
+        turn.refuse(uow, _("I didn't add that option. %(problem)s", problem=error))
+        return
+    uow.polls.add_options(poll.id, [label])
+    _refresh_poll_cards(uow, poll.id)
+    _offer_again(uow, poll.id)
 
 
 @router.action("poll.edit", PollEdit)
@@ -210,6 +283,7 @@ async def edit_on_card(turn: Turn, pressed: PollEdit) -> None:
 def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     """The creator's "Edit poll", in any chat: before the first vote anything may change; after it,
     options may only be added at the end."""
+    uow.lock(f"poll:{pressed.poll}")  # as when adding an option
     poll = _creators_poll(uow, turn, pressed.poll, "edit")
     if poll is None:
         return
@@ -219,7 +293,7 @@ def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     labels = tuple(o.label for o in poll.options)
     voted = bool(uow.polls.results(poll.id, poll.multiple_choice).voters)
     try:
-        draft = rules.edited(poll.question, labels, voted, poll.multiple_choice, pressed.question, pressed.options)
+        draft = rules.edited(poll.question, labels, voted, pressed.question, pressed.options)
     except rules.PollInputError as error:
         turn.refuse(uow, _("I kept the poll as it was. %(problem)s", problem=error))
         return
@@ -239,7 +313,8 @@ async def export(turn: Turn, ref: PollRef) -> None:
 
 
 def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
-    """The creator gets a link to the results, in their 1:1 chat (it names who voted for what)."""
+    """The creator gets a link to the results, in their 1:1 chat (in a named poll it names who voted
+    for what)."""
     poll = _creators_poll(uow, turn, poll_id, "export")
     if poll is None:
         return
@@ -309,7 +384,7 @@ def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
                           "post a new one."))
         return
     try:
-        draft = rules.draft_from_command(args)
+        draft = rules.edited_command(args)
     except rules.PollInputError as error:
         turn.reply(uow, _("I couldn't apply your edit, so I kept the poll as it was. %(problem)s", problem=error))
         return
@@ -374,24 +449,31 @@ def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None])
     poll = uow.polls.get(card.subject_id)
     if poll is None or poll.withdrawn:
         return [None] * len(viewers)
-    # Teams refreshes the card for these people when they see it: the creator and the latest voters.
-    audience = [poll.creator_id] + [v for v in uow.polls.recent_voters(poll.id, MAX_REFRESH_USERS)
-                                    if v != poll.creator_id]
+    audience = _refreshed_for(uow, poll)
     results = uow.polls.results(poll.id, poll.multiple_choice)
-    voters = uow.polls.first_voters(poll.id, [o.position for o in poll.options], WHO_VOTED_PER_OPTION)
+    voters = {} if poll.anonymous else uow.polls.first_voters(poll.id, [o.position for o in poll.options],
+                                                               WHO_VOTED_PER_OPTION)
     rendered: dict[PollViewer | None, dict[str, Any]] = {}
     views = []
     for viewer in viewers:
         personal = None if viewer is None else PollViewer(
-            choices=uow.polls.user_choices(poll.id, viewer.user_id),
+            choices=uow.polls.user_choices(poll, viewer.user_id),
             is_creator=rules.may_manage(poll.creator_id, viewer.user_id),
             notice=viewer.notice,
         )
         if personal not in rendered:
-            view = poll_view(poll, results, tuple(audience[:MAX_REFRESH_USERS]), personal, voters)
-            rendered[personal] = render_card("poll", poll=view)
+            rendered[personal] = render_card("poll", poll=poll_view(poll, results, audience, personal, voters))
         views.append(rendered[personal])
     return views
+
+
+def _refreshed_for(uow: UnitOfWork, poll: Poll) -> tuple[str, ...]:
+    """Whom Teams refreshes the card for when they see it: the creator and the latest voters. Only
+    the creator on an anonymous poll: the card's list of ids would say who voted."""
+    if poll.anonymous:
+        return (poll.creator_id,)
+    voters = [v for v in uow.polls.recent_voters(poll.id, MAX_REFRESH_USERS) if v != poll.creator_id]
+    return (poll.creator_id, *voters[:MAX_REFRESH_USERS - 1])
 
 
 def render_poll_form(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
@@ -404,12 +486,13 @@ VIEWS_RENDERERS = {"poll": render_poll_views}
 
 def close_for_deleted_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
     for poll_id in uow.polls.open_in(conversation_ids):
-        uow.polls.set_status(poll_id, "closed", reason="channel_deleted")
+        uow.polls.close(poll_id, reason="channel_deleted")
         _refresh_poll_cards(uow, poll_id)
 
 
 def reopen_for_restored_channel(uow: UnitOfWork, conversation_ids: list[str]) -> None:
-    """Reopen only the polls the channel's deletion closed, not those their creator closed."""
+    """Reopen only the polls the channel's deletion closed, not those their creator closed. One
+    whose closing time passed meanwhile keeps it: the timer closes it and says its result."""
     for poll_id in uow.polls.closed_for("channel_deleted", conversation_ids):
-        uow.polls.set_status(poll_id, "open")
+        uow.polls.reopen(poll_id)
         _refresh_poll_cards(uow, poll_id)

@@ -36,6 +36,19 @@ COMMANDS = (
     ("my open polls", N_("your open polls, in every chat")),
     ("pending approvals", N_("requests waiting for you, and yours still open")),
 )
+# Issue 11's flags, right after `poll` and before the question: the flags stay as they are,
+# what they do is translated.
+POLL_FLAGS = (
+    ("--multi", N_("any number of choices")),
+    ("--max=N", N_("up to N choices (--max=1 is one choice, the default)")),
+    ("--anonymous", N_("nobody, you included, can see who voted for what")),
+    ("--hidden", N_("results hidden until the poll closes (you see them in your own view)")),
+    ("--closes=2h", N_("closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
+                       "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't)")),
+    ("--add-options", N_("anyone may add options (you always may)")),
+)
+FLAGS_INTRO = N_("Poll options go right after poll, before the question:")
+FLAGS_EXAMPLE = N_("Example: poll --anonymous --closes=2h Lunch on Friday? | Pizza | Sushi")
 LISTED = 10
 
 
@@ -47,6 +60,11 @@ def _commands() -> list[tuple[str, str]]:
 
 def _try_these() -> str:
     return "\n".join(f"• {command} — {what}" for command, what in _commands())
+
+
+def _flags_help() -> str:
+    flags = [f"• {flag} — {_(what)}" for flag, what in POLL_FLAGS]
+    return "\n".join([_(FLAGS_INTRO), *flags, _(FLAGS_EXAMPLE)])
 
 
 def is_personal(turn: Turn) -> bool:
@@ -61,7 +79,8 @@ async def anything_else(turn: Turn, _text: str) -> None:
 
 @router.command("help")
 async def help_command(turn: Turn, _args: str) -> None:
-    await turn.store.run(_answer, turn, _("I run live polls and approvals. Try:") + "\n" + _try_these())
+    await turn.store.run(_answer, turn, "\n".join([_("I run live polls and approvals. Try:"), _try_these(),
+                                                   _flags_help()]))
 
 
 def _answer(uow: UnitOfWork, turn: Turn, text: str) -> None:
@@ -159,7 +178,9 @@ def _reply_with_menu(uow: UnitOfWork, turn: Turn, text: str) -> None:
 
 
 def render_help_card(uow: UnitOfWork, card: Card, viewer: Viewer | None = None) -> dict[str, Any] | None:
-    return render_card("help", commands=[{"command": c, "what": what} for c, what in _commands()])
+    return render_card("help", commands=[{"command": c, "what": what} for c, what in _commands()],
+                       flags=[{"command": flag, "what": _(what)} for flag, what in POLL_FLAGS],
+                       flags_intro=_(FLAGS_INTRO), flags_example=_(FLAGS_EXAMPLE))
 
 
 CARD_RENDERERS = {"help": render_help_card}

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from ..signing import Pseudonyms
 from .activities import ActivityLog
 from .approvals import ApprovalStore
 from .budget import BudgetStore
@@ -58,8 +59,9 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, secret: bytes):
         self._db = db
+        self._pseudonyms = Pseudonyms(secret)
         # This process, for the lanes it holds and the work it announces: host, pid and a random part.
         self.instance = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
         # Conversations as last written, so an unchanged one costs no write per turn.
@@ -68,9 +70,11 @@ class Store:
         self._on_commit: Callable[[Changes], None] = lambda changes: None
 
     @classmethod
-    async def open(cls, path: str, url: str = "") -> "Store":
-        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`."""
-        return cls(await open_database(path, url))
+    async def open(cls, path: str, url: str, secret: bytes) -> "Store":
+        """The PostgreSQL database at `url` if one is given, else the SQLite file at `path`.
+        `secret` (POLL_BOT_SECRET) keys the hashes kept instead of people's ids where those must
+        not be kept (anonymous votes, recent presses)."""
+        return cls(await open_database(path, url), secret)
 
     @property
     def name(self) -> str:
@@ -135,10 +139,10 @@ class Store:
         lock = functools.partial(self._db.lock, conn)
         return UnitOfWork(
             conversations=ConversationStore(conn, self._known),
-            polls=PollStore(conn, changes),
+            polls=PollStore(conn, changes, self._pseudonyms),
             cards=CardStore(conn),
             outbox=OutboxStore(conn, touched),
-            activities=ActivityLog(conn),
+            activities=ActivityLog(conn, self._pseudonyms),
             approvals=ApprovalStore(conn, changes),
             people=PeopleStore(conn),
             messages=MessageStore(conn),

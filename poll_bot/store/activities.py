@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..signing import Pseudonyms
 from .db import fetch_one, placeholders, utc_now
 
 
@@ -9,8 +10,9 @@ class ActivityLog:
     """Remembers handled activities and recent button presses, so neither a
     redelivery nor a double click changes anything twice."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, pseudonyms: Pseudonyms):
         self._conn = conn
+        self._pseudonyms = pseudonyms
 
     def first_time(self, key: str, conversation_id: str) -> bool:
         cur = self._conn.execute(
@@ -22,21 +24,21 @@ class ActivityLog:
 
     def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
         """False when the user pressed the same button less than `window` seconds ago.
-        Read, then write: the caller holds the user's lock (`Turn._once`). A button's first press
-        costs one statement; a later one reads when it was last pressed and records this one."""
+        Read, then write: the caller holds the user's lock (`Turn._once`). Kept under a keyed
+        hash of the two: a vote's button names its option, which must not be kept with the voter.
+        A button's first press costs one statement; a later one reads when it was last pressed
+        and records this one."""
+        key = self._pseudonyms.press(user_id, press)
         cur = self._conn.execute(
-            """INSERT INTO recent_presses (user_id, press, pressed_at, conversation_id) VALUES (?, ?, ?, ?)
-               ON CONFLICT DO NOTHING""",
-            (user_id, press, now, conversation_id),
+            "INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (key, now, conversation_id),
         )
         if cur.rowcount == 1:
             return True
-        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE user_id = ? AND press = ?",
-                            (user_id, press))
-        self._conn.execute(
-            "UPDATE recent_presses SET pressed_at = ?, conversation_id = ? WHERE user_id = ? AND press = ?",
-            (now, conversation_id, user_id, press),
-        )
+        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))
+        self._conn.execute("UPDATE recent_presses SET pressed_at = ?, conversation_id = ? WHERE press_key = ?",
+                           (now, conversation_id, key))
         return now - last >= window
 
     def prune(self, activities_before: str, presses_before: float) -> None:

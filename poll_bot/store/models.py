@@ -45,8 +45,13 @@ class Poll:
     status: str
     options: tuple[PollOption, ...]
     withdrawn: bool = False  # its command message was deleted: no card, no votes
-    closed_reason: str = ""  # '' (closed by a person) or 'channel_deleted'
+    closed_reason: str = ""  # '' (closed by its creator), 'deadline' or 'channel_deleted'
     read_only: bool = False  # its conversation is on hold (archived team, deleted channel)
+    max_choices: int = 0  # with multiple choice: at most this many options each (0: any number)
+    anonymous: bool = False  # votes are kept under keyed hashes: nobody can learn who voted for what
+    hidden: bool = False  # tallies only once closed, and to the creator
+    closes_at: str | None = None  # when the timer closes it (UTC, ISO 8601)
+    anyone_adds: bool = False  # anyone may add options, not only the creator
 
     @property
     def is_open(self) -> bool:

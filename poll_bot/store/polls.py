@@ -5,7 +5,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .db import fetch_one, placeholders, row_lock, utc_now
-from ..domain.polls import MAX_OPTIONS
+from ..domain.polls import MAX_OPTIONS, PollDraft
+from ..domain.times import stored
+from ..signing import Pseudonyms
 from .models import Poll, PollOption, PollResults
 
 
@@ -20,21 +22,25 @@ class PollListing:
 
 
 class PollStore:
-    def __init__(self, conn: sqlite3.Connection, changes: Counter):
+    def __init__(self, conn: sqlite3.Connection, changes: Counter, pseudonyms: Pseudonyms):
         self._conn = conn
         self._changes = changes  # votes added and removed, reported after commit
+        self._pseudonyms = pseudonyms
 
-    def create(self, conversation_id: str, creator_id: str, creator_name: str, question: str,
-               options: list[str], multiple_choice: bool, command_message_id: str | None = None) -> int:
+    def create(self, conversation_id: str, creator_id: str, creator_name: str, draft: PollDraft,
+               command_message_id: str | None = None) -> int:
+        settings = draft.settings
         cur = self._conn.execute(
-            """INSERT INTO polls (conversation_id, creator_id, creator_name, question,
-                                  multiple_choice, status, created_at, command_message_id)
-               VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id""",
-            (conversation_id, creator_id, creator_name, question, int(multiple_choice), utc_now(),
-             command_message_id),
+            """INSERT INTO polls (conversation_id, creator_id, creator_name, question, multiple_choice,
+                                  max_choices, anonymous, hidden, anyone_adds, closes_at, status, created_at,
+                                  command_message_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id""",
+            (conversation_id, creator_id, creator_name, draft.question, int(settings.multiple_choice),
+             settings.max_choices, int(settings.anonymous), int(settings.hidden), int(settings.anyone_adds),
+             stored(settings.closes_at) if settings.closes_at else None, utc_now(), command_message_id),
         )
         (poll_id,) = cur.fetchone()
-        self._insert_options(poll_id, options)
+        self._insert_options(poll_id, list(draft.options))
         return poll_id
 
     def _insert_options(self, poll_id: int, options: list[str]) -> None:
@@ -50,14 +56,16 @@ class PollStore:
 
     def get_with_choices(self, poll_id: int, user_id: str,
                          for_share: bool = False) -> tuple[Poll | None, frozenset[int]]:
-        """The poll and the options `user_id` chose in it, read together (a vote's one read)."""
+        """The poll and the options `user_id` chose in it (stored under their pseudonym in an
+        anonymous poll, see `_voter`), read together: a vote's one read."""
         lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
         rows = self._conn.execute(
             """SELECT p.*, o.position, o.label, c.suspended, v.user_id IS NOT NULL AS chosen FROM polls p
                JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
-               LEFT JOIN votes v ON v.poll_id = o.poll_id AND v.position = o.position AND v.user_id = ?
+               LEFT JOIN votes v ON v.poll_id = o.poll_id AND v.position = o.position
+                                 AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END
                WHERE p.id = ? ORDER BY o.position""" + lock,
-            (user_id, poll_id),
+            (self._pseudonyms.voter(poll_id, user_id) if user_id else "", user_id, poll_id),
         ).fetchall()
         if not rows:
             return None, frozenset()
@@ -113,30 +121,59 @@ class PollStore:
                 break  # SQLite reads no further rows
         return list(voters)
 
-    def user_choices(self, poll_id: int, user_id: str) -> frozenset[int]:
+    def _voter(self, poll: Poll, user_id: str) -> str:
+        """Who a vote is stored under: the person's id, or in an anonymous poll a keyed hash of it."""
+        return self._pseudonyms.voter(poll.id, user_id) if poll.anonymous else user_id
+
+    def user_choices(self, poll: Poll, user_id: str) -> frozenset[int]:
         rows = self._conn.execute(
-            "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll_id, user_id)
+            "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll.id, self._voter(poll, user_id))
         ).fetchall()
         return frozenset(r["position"] for r in rows)
 
-    def add_vote(self, poll_id: int, position: int, user_id: str, user_name: str) -> None:
+    def add_vote(self, poll: Poll, position: int, user_id: str, user_name: str) -> None:
+        """In an anonymous poll neither the voter's id nor their name is stored."""
         cur = self._conn.execute(
             """INSERT INTO votes (poll_id, position, user_id, user_name, voted_at)
                VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-            (poll_id, position, user_id, user_name, utc_now()),
+            (poll.id, position, self._voter(poll, user_id), "" if poll.anonymous else user_name, utc_now()),
         )
         self._changes["vote", "added"] += cur.rowcount
 
-    def remove_vote(self, poll_id: int, position: int, user_id: str) -> None:
-        cur = self._conn.execute(
-            "DELETE FROM votes WHERE poll_id = ? AND position = ? AND user_id = ?", (poll_id, position, user_id)
-        )
+    def remove_vote(self, poll: Poll, position: int, user_id: str) -> None:
+        cur = self._conn.execute("DELETE FROM votes WHERE poll_id = ? AND position = ? AND user_id = ?",
+                                 (poll.id, position, self._voter(poll, user_id)))
         self._changes["vote", "removed"] += cur.rowcount
 
-    def set_status(self, poll_id: int, status: str, reason: str = "") -> None:
-        closed_at = utc_now() if status == "closed" else None
-        self._conn.execute("UPDATE polls SET status = ?, closed_at = ?, closed_reason = ? WHERE id = ?",
-                           (status, closed_at, reason, poll_id))
+    def close(self, poll_id: int, reason: str = "") -> bool:
+        """Close it if it is open; False if it was closed already. Only one of several closers at
+        once (its creator, the timers of two instances) gets True: the UPDATE is conditional."""
+        cur = self._conn.execute(
+            "UPDATE polls SET status = 'closed', closed_at = ?, closed_reason = ? WHERE id = ? AND status = 'open'",
+            (utc_now(), reason, poll_id))
+        return cur.rowcount == 1
+
+    def reopen(self, poll_id: int) -> bool:
+        cur = self._conn.execute(
+            "UPDATE polls SET status = 'open', closed_at = NULL, closed_reason = '' WHERE id = ? AND status = 'closed'",
+            (poll_id,))
+        return cur.rowcount == 1
+
+    def set_deadline(self, poll_id: int, closes_at: str | None) -> None:
+        self._conn.execute("UPDATE polls SET closes_at = ? WHERE id = ?", (closes_at, poll_id))
+
+    def next_closing(self) -> str | None:
+        """The soonest closing time of an open poll (a withdrawn one's waits until it is restored)."""
+        (closing,) = fetch_one(self._conn, """SELECT MIN(closes_at) FROM polls
+                                              WHERE status = 'open' AND closes_at IS NOT NULL AND withdrawn = 0""")
+        return closing
+
+    def due(self, now: str, limit: int) -> list[int]:
+        """Open polls whose closing time has come (a withdrawn one waits until it is restored)."""
+        rows = self._conn.execute(
+            """SELECT id FROM polls WHERE status = 'open' AND closes_at <= ? AND withdrawn = 0
+               ORDER BY closes_at, id LIMIT ?""", (now, limit))
+        return [r[0] for r in rows]
 
     def add_options(self, poll_id: int, labels: list[str]) -> None:
         """New options after the existing ones (positions keep meaning what was voted for)."""
@@ -180,7 +217,8 @@ class PollStore:
         return [r[0] for r in rows]
 
     def open_for_user(self, user_id: str, limit: int = 10) -> list[PollListing]:
-        """Open polls the user created or voted in, newest first."""
+        """Open polls the user created or voted in, newest first. An anonymous poll is listed only
+        for its creator: nothing stored says who voted in it."""
         rows = self._conn.execute(
             """SELECT p.id, p.question, p.conversation_id, p.creator_id = ? AS mine,
                       (SELECT COUNT(DISTINCT user_id) FROM votes v WHERE v.poll_id = p.id) AS voters
@@ -214,5 +252,6 @@ def _poll(rows: list) -> Poll:
         multiple_choice=bool(row["multiple_choice"]), status=row["status"],
         options=tuple(PollOption(r["position"], r["label"]) for r in rows),
         withdrawn=bool(row["withdrawn"]), closed_reason=row["closed_reason"],
-        read_only=bool(row["suspended"]),
+        read_only=bool(row["suspended"]), max_choices=row["max_choices"], anonymous=bool(row["anonymous"]),
+        hidden=bool(row["hidden"]), closes_at=row["closes_at"], anyone_adds=bool(row["anyone_adds"]),
     )

@@ -55,21 +55,27 @@ def fallbacks_match(card: dict) -> bool:
                and a["fallback"]["title"] == a["title"] and a["verb"] == a["data"]["verb"] for a in executes)
 
 
-def _option_rows(card: dict) -> Iterator[tuple[list[dict], str]]:
-    """(label runs, count text) for each option row of a poll card."""
+def _option_rows(card: dict) -> Iterator[tuple[list[dict], str | None]]:
+    """(label runs, count text) for each option row of a poll card; the count is None where the
+    card hides the tallies (a hidden poll's, while it is open)."""
     for node in _walk(card.get("body", [])):
         if node.get("type") != "Container" or not node.get("items"):
             continue
         first = node["items"][0]
-        if first.get("type") != "ColumnSet" or len(first["columns"]) != 2:
+        if first.get("type") != "ColumnSet" or len(first["columns"]) not in (1, 2):
             continue
-        label_items, count_items = (column["items"] for column in first["columns"])
-        yield label_items[0]["inlines"], count_items[0]["text"]
+        label_items, *count_items = (column["items"] for column in first["columns"])
+        yield label_items[0]["inlines"], count_items[0][0]["text"] if count_items else None
 
 
 def option_counts(card: dict) -> dict[str, str]:
-    """Option label -> the count shown beside it."""
-    return {runs[1]["text"]: count for runs, count in _option_rows(card)}
+    """Option label -> the count shown beside it (nothing for a row without one)."""
+    return {runs[1]["text"]: count for runs, count in _option_rows(card) if count is not None}
+
+
+def options(card: dict) -> list[str]:
+    """Every option's label, in order, with or without counts and buttons."""
+    return [runs[1]["text"] for runs, _ in _option_rows(card)]
 
 
 def my_votes(card: dict) -> list[str]:
