@@ -115,6 +115,22 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
     assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
 
 
+@pytest.mark.parametrize("then_read", [False, True])
+async def test_a_failing_statement_whose_result_is_never_read_fails_its_unit(store, database, then_read):
+    """PostgreSQL pipelines a unit's statements, so an error may surface at a later read or at the
+    commit: the unit fails all the same, and nothing of it is stored."""
+    def unit(uow):
+        uow.activities.first_time("a1", CHANNEL.id)
+        uow.people.remember_personal_chat(MEGAN.id, "a:no-such-chat")  # breaks a foreign key
+        if then_read:
+            uow.people.personal_chat(MEGAN.id)
+
+    with pytest.raises(database.integrity_error):
+        await store.run(unit)
+    assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
+    assert database.rows("SELECT COUNT(*) FROM personal_chats") == [(0,)]
+
+
 async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_units_writes(store):
     """The invoke answers' primitive: units that commit together hand their items to one finish,
     which reads what all of them wrote; a unit that fails takes its items with it."""
@@ -230,6 +246,10 @@ async def test_votes_are_counted_once_per_person_and_option(store):
     poll = await store.run(lambda uow: uow.polls.get(poll_id))
     assert (poll.question, [o.label for o in poll.options], poll.multiple_choice) == ("Lunch?", ["Pizza", "Sushi"],
                                                                                        True)
+    for person, chose in ((MEGAN, {0, 1}), (ALEX, {1}), (Person("29:nobody", "Nobody"), set())):
+        read, choices = await store.run(lambda uow: uow.polls.get_with_choices(poll_id, person.id, for_share=True))
+        assert (read, choices) == (poll, chose)
+    assert await store.run(lambda uow: uow.polls.get_with_choices(poll_id + 1, MEGAN.id)) == (None, frozenset())
 
 
 async def test_one_person_pressing_two_options_at_once_keeps_one_vote(store, database):
@@ -258,6 +278,8 @@ async def test_an_anonymous_vote_is_kept_under_a_keyed_hash_of_the_voter_and_the
     assert ALEX.id not in str(stored) and stored[0][2] != stored[1][2], "a voter's hash differs from poll to poll"
     choices = await store.run(lambda uow: uow.polls.user_choices(uow.polls.get(anonymous), ALEX.id))
     assert choices == {1}, "the voter's own vote is still found by their id"
+    _, choices = await store.run(lambda uow: uow.polls.get_with_choices(anonymous, ALEX.id))
+    assert choices == {1}, "also when read with the poll"
     await store.run(lambda uow: uow.polls.remove_vote(uow.polls.get(anonymous), 1, ALEX.id))
     assert database.rows("SELECT COUNT(*) FROM votes WHERE poll_id = ?", anonymous) == [(0,)]
 

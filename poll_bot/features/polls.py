@@ -140,14 +140,14 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
 
 def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | None:
     """Record the press; the voter's choices after it, or None when it was refused."""
-    poll = uow.polls.get(pressed.poll, for_share=True)  # closing it waits until this vote is in
+    # Closing the poll waits until this vote is in; the voter's own turns wait for each other (Turn._once).
+    poll, current = uow.polls.get_with_choices(pressed.poll, turn.user.id, for_share=True)
     if poll is not None and poll.read_only:
         return None  # its team is archived or its channel deleted: nothing can be said there
     problem = _vote_problem(turn, poll, pressed.option)
     if problem:
         turn.refuse(uow, problem)
         return None
-    current = uow.polls.user_choices(poll, turn.user.id)
     try:
         chosen = rules.next_choices(poll.multiple_choice, current, pressed.option, poll.max_choices)
     except rules.PollInputError as error:

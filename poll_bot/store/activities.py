@@ -25,16 +25,21 @@ class ActivityLog:
     def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
         """False when the user pressed the same button less than `window` seconds ago.
         Read, then write: the caller holds the user's lock (`Turn._once`). Kept under a keyed
-        hash of the two: a vote's button names its option, which must not be kept with the voter."""
+        hash of the two: a vote's button names its option, which must not be kept with the voter.
+        A button's first press costs one statement; a later one reads when it was last pressed
+        and records this one."""
         key = self._pseudonyms.press(user_id, press)
-        row = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))
-        self._conn.execute(
-            """INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)
-               ON CONFLICT (press_key) DO UPDATE SET
-                   pressed_at = excluded.pressed_at, conversation_id = excluded.conversation_id""",
+        cur = self._conn.execute(
+            "INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (key, now, conversation_id),
         )
-        return row is None or now - row["pressed_at"] >= window
+        if cur.rowcount == 1:
+            return True
+        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))
+        self._conn.execute("UPDATE recent_presses SET pressed_at = ?, conversation_id = ? WHERE press_key = ?",
+                           (now, conversation_id, key))
+        return now - last >= window
 
     def prune(self, activities_before: str, presses_before: float) -> None:
         self._conn.execute("DELETE FROM processed_activities WHERE received_at < ?", (activities_before,))

@@ -52,26 +52,25 @@ class PollStore:
 
     def get(self, poll_id: int, for_share: bool = False) -> Poll | None:
         """for_share: keep the poll as read until the transaction ends (closing, reopening or
-        editing it waits), for a unit of work that relies on it, such as a vote."""
+        editing it waits), for a unit of work that relies on it."""
+        return self.get_with_choices(poll_id, "", for_share)[0]
+
+    def get_with_choices(self, poll_id: int, user_id: str,
+                         for_share: bool = False) -> tuple[Poll | None, frozenset[int]]:
+        """The poll and the options `user_id` chose in it (stored under their pseudonym in an
+        anonymous poll, see `_voter`), read together: a vote's one read."""
         lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
         rows = self._conn.execute(
-            """SELECT p.*, o.position, o.label, c.suspended FROM polls p
+            """SELECT p.*, o.position, o.label, c.suspended, v.user_id IS NOT NULL AS chosen FROM polls p
                JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
+               LEFT JOIN votes v ON v.poll_id = o.poll_id AND v.position = o.position
+                                 AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END
                WHERE p.id = ? ORDER BY o.position""" + lock,
-            (poll_id,),
+            (self._pseudonyms.voter(poll_id, user_id) if user_id else "", user_id, poll_id),
         ).fetchall()
         if not rows:
-            return None
-        row = rows[0]
-        return Poll(
-            id=row["id"], conversation_id=row["conversation_id"], creator_id=row["creator_id"],
-            creator_name=row["creator_name"], question=row["question"],
-            multiple_choice=bool(row["multiple_choice"]), status=row["status"],
-            options=tuple(PollOption(r["position"], r["label"]) for r in rows),
-            withdrawn=bool(row["withdrawn"]), closed_reason=row["closed_reason"],
-            read_only=bool(row["suspended"]), max_choices=row["max_choices"], anonymous=bool(row["anonymous"]),
-            hidden=bool(row["hidden"]), closes_at=row["closes_at"], anyone_adds=bool(row["anyone_adds"]),
-        )
+            return None, frozenset()
+        return _poll(rows), frozenset(r["position"] for r in rows if r["chosen"])
 
     def by_command_message(self, conversation_id: str, message_id: str) -> Poll | None:
         row = fetch_one(self._conn, "SELECT id FROM polls WHERE conversation_id = ? AND command_message_id = ?",
@@ -259,3 +258,17 @@ class PollStore:
     def offered(self, conversation_id: str) -> Poll | None:
         row = fetch_one(self._conn, "SELECT poll_id FROM offered_polls WHERE conversation_id = ?", (conversation_id,))
         return self.get(row["poll_id"]) if row else None
+
+
+def _poll(rows: list) -> Poll:
+    """A poll from its rows, one per option in order."""
+    row = rows[0]
+    return Poll(
+        id=row["id"], conversation_id=row["conversation_id"], creator_id=row["creator_id"],
+        creator_name=row["creator_name"], question=row["question"],
+        multiple_choice=bool(row["multiple_choice"]), status=row["status"],
+        options=tuple(PollOption(r["position"], r["label"]) for r in rows),
+        withdrawn=bool(row["withdrawn"]), closed_reason=row["closed_reason"],
+        read_only=bool(row["suspended"]), max_choices=row["max_choices"], anonymous=bool(row["anonymous"]),
+        hidden=bool(row["hidden"]), closes_at=row["closes_at"], anyone_adds=bool(row["anyone_adds"]),
+    )

@@ -18,6 +18,7 @@ import functools
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -54,7 +55,10 @@ class Row(tuple):
 
 
 def _row_factory(cursor: psycopg.Cursor) -> Callable[[Iterable[Any]], Row]:
-    names = {column.name: i for i, column in enumerate(cursor.description or ())}
+    # The names straight from the result: `cursor.description` builds a Column (and looks up its
+    # type) for every column of every statement, a tenth of the bot's CPU per vote in a profile.
+    result = cursor.pgresult
+    names = {result.fname(i).decode(): i for i in range(result.nfields)} if result else {}
     return lambda values: Row(values, names)
 
 
@@ -74,15 +78,41 @@ def to_psycopg(sql: str) -> str:
     return "".join(out)
 
 
+class Result:
+    """A statement sent in pipeline mode: its rows and row count are waited for only when read, so
+    statements whose results nobody reads (locks, most writes) share a round trip with the next."""
+
+    def __init__(self, cursor: psycopg.Cursor, pipeline: psycopg.Pipeline):
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        if self._cursor.pgresult is None:  # not yet received
+            self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def __iter__(self):
+        return iter(self._cursor)
+
+
 class Connection:
     """A psycopg connection with the surface the repositories use (sqlite3's)."""
 
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, pipeline: psycopg.Pipeline | None = None):
         self._conn = conn
+        self._pipeline = pipeline
         self.batches = CommitBatches()  # what this transaction's unit collected for before_commit
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor:
-        return self._conn.execute(to_psycopg(sql), tuple(params))
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor | Result:
+        cursor = self._conn.execute(to_psycopg(sql), tuple(params))
+        return Result(cursor, self._pipeline) if self._pipeline else cursor
 
     def executemany(self, sql: str, params: Iterable[Iterable[Any]]) -> None:
         with self._conn.cursor() as cursor:
@@ -134,20 +164,29 @@ class PostgresDatabase:
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(connection, *args)` as one transaction on a pooled connection, in a copy of the
         caller's context (so its log lines carry the caller's turn ids)."""
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._threads, context.run, self._run, work, args)
+        return await self._in_thread(work, args, True)
 
-    def _run(self, work: Callable[..., T], args: tuple) -> T:
+    async def _in_thread(self, work: Callable[..., T], args: tuple, pipelined: bool) -> T:
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._threads, context.run, self._run, work, args,
+                                                                pipelined)
+
+    def _run(self, work: Callable[..., T], args: tuple, pipelined: bool) -> T:
         for _ in range(ATTEMPTS - 1):
             try:
-                return self._transaction(work, args)
+                return self._transaction(work, args, pipelined)
             except _RETRYABLE as error:
                 log.info("transaction aborted (%s); running it again", error.sqlstate)
-        return self._transaction(work, args)
+        return self._transaction(work, args, pipelined)
 
-    def _transaction(self, work: Callable[..., T], args: tuple) -> T:
-        with self._pool.connection() as conn, conn.transaction():
-            connection = Connection(conn)
+    def _transaction(self, work: Callable[..., T], args: tuple, pipelined: bool) -> T:
+        """In pipeline mode: BEGIN, and every statement until one whose result is read, go to the
+        server together, and COMMIT follows the last one (a vote: 10 statements in 8 round trips).
+        An error surfaces at the next read or at the commit, and fails the unit all the same.
+        Migrations run unpipelined: a script of several statements needs the simple query protocol."""
+        with self._pool.connection() as conn, conn.pipeline() if pipelined else nullcontext() as pipeline, \
+                conn.transaction():
+            connection = Connection(conn, pipeline)
             result = work(connection, *args)
             connection.batches.finish(connection)
             return result
@@ -156,7 +195,9 @@ class PostgresDatabase:
         conn.batches.add(key, item, finish)
 
     def lock(self, conn: Connection, key: str) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+        """Returns once the lock is held (in pipeline mode the statements after it would wait for
+        it on the server anyway, but the unit's own code between them would not)."""
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
 
     def try_lock(self, conn: Connection, key: str) -> bool:
         (locked,) = conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
@@ -185,7 +226,7 @@ class PostgresDatabase:
         an advisory lock: instances starting together apply each migration once."""
         applied = []
         for version, path in postgres_migrations(folder):
-            if await self.run(_apply_migration, version, path.read_text()):
+            if await self._in_thread(_apply_migration, (version, path.read_text()), False):
                 log.info("applied migration %s", path.name)
                 applied.append(version)
         return applied
