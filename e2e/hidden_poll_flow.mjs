@@ -1,5 +1,5 @@
-// Issue 11 in Agents Playground's group chat: the current user, Alex, posts a poll with hidden
-// results and a closing time (`poll --hidden --closes=2h ...`) and votes by clicking an option.
+// Issue 11 in Agents Playground's group chat: the current user, Alex, asks for the poll form, makes
+// a poll with hidden results and a closing time in it, posts it and votes by clicking an option.
 // Alex created the poll, so Alex's own view shows the tallies; tests/test_e2e_playground.py then
 // asks for another member's view, which must not.
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node hidden_poll_flow.mjs
@@ -10,6 +10,7 @@ const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
 const BOT_URL = process.env.BOT_URL || 'http://127.0.0.1:3978/api/messages';
 const ME = { id: 'user-id-0', name: 'Alex Wilber' }; // the Playground's current user
 const QUESTION = 'Offsite venue?';
+const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
 
 await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) => {
   const cards = () => page.locator('.ac-adaptiveCard');
@@ -17,11 +18,26 @@ await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) =
   await page.goto(BASE + '/');
   await page.getByRole('treeitem', { name: 'Group Chat', exact: true }).click();
   await page.getByText('Connected.', { exact: true }).first().waitFor();
-  // `@Poll Bot poll ...` from Alex: sent to the bot directly, as Teams would with the @mention.
-  await postToBot(BOT_URL, BASE, ME, `poll --hidden --closes=2h ${QUESTION} | Lisbon | Porto | Faro`);
+  // `@Poll Bot poll` from Alex: sent to the bot directly, as Teams would with the @mention.
+  await postToBot(BOT_URL, BASE, ME, 'poll');
+  const form = cards().filter({ has: page.getByRole('button', { name: 'Post poll', exact: true }) }).first();
+  await form.waitFor();
+  const formElement = await form.elementHandle(); // once posted, the form has no button left to find it by
+  // The toggle first: the renderer draws the card again when it changes, emptying the text inputs.
+  await form.getByRole('checkbox', { name: /^Hide the results/ }).check();
+  await form.getByRole('textbox', { name: 'Question' }).fill(QUESTION);
+  await form.getByRole('textbox', { name: /^Options, one per line/ }).fill('Lisbon\nPorto\nFaro');
+  await form.getByPlaceholder('Select a date...').fill(tomorrow);
+  await form.getByPlaceholder('Select a date...').press('Enter');
+  await form.getByPlaceholder('Select a time...').fill('17:00');
+  await page.keyboard.press('Escape');
+  seen.formValues = await formElement.evaluate((e) => [...e.querySelectorAll('input, textarea')].map((i) => i.value));
+  // By CSS: while a picker's list is open, the rest of the page is hidden from the accessibility tree.
+  await page.locator('.ac-adaptiveCard button', { hasText: 'Post poll' }).click();
+  await page.waitForFunction((element) => element.innerText.includes('✅ Poll posted'), formElement);
 
-  const card = cards().filter({ hasText: QUESTION }).first();
-  await card.getByRole('button', { name: 'Porto', exact: true }).waitFor();
+  const card = cards().filter({ hasText: QUESTION }).filter({ has: page.getByRole('button', { name: 'Porto', exact: true }) }).first();
+  await card.waitFor();
   seen.sharedText = await card.innerText();
   seen.cardsBefore = await cards().count();
   seen.messagesBefore = await messages().count();
@@ -40,5 +56,7 @@ await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) =
   seen.ownView = await page.evaluate(() => window.cardStates.find((text) => text.includes('✓ Your vote')));
   seen.cardsAfter = await cards().count();
   seen.messagesAfter = await messages().count();
+  seen.closesOn = tomorrow;
+  seen.timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; // the browser's, which the Playground sends
   await card.screenshot({ path: path.join(out, 'hidden-poll-own-view.png') });
 });

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -176,7 +178,7 @@ def test_approval_in_group_chat_is_approved_on_the_card(running, tmp_path):
     assert "user-id-1" in members, "the roster was read from the Playground's connector"
 
 
-def test_a_hidden_poll_with_a_closing_time_shows_tallies_only_to_its_creator(running, tmp_path):
+def test_a_hidden_poll_with_a_closing_time_made_in_the_form_shows_tallies_only_to_its_creator(running, tmp_path):
     url, db, bot_url = running
     seen = drive("hidden_poll_flow.mjs", url, bot_url, tmp_path)
 
@@ -187,7 +189,10 @@ def test_a_hidden_poll_with_a_closing_time_shows_tallies_only_to_its_creator(run
     assert "only you see the results until the poll closes" in seen["ownView"]
     assert "Closes" in seen["sharedText"] and "vote ·" not in seen["sharedText"]
     ((hidden, closes_at),) = db.rows("SELECT hidden, closes_at FROM polls")
-    assert hidden == 1 and closes_at, "hidden, with a closing time"
+    assert hidden == 1, "the form's toggle"
+    closes = datetime.fromisoformat(closes_at).astimezone(ZoneInfo(seen["timeZone"]))
+    assert (closes.date().isoformat(), closes.strftime("%H:%M")) == (seen["closesOn"], "17:00"), \
+        "the form's date and time, in the creator's time zone"
 
     (poll_id,), = db.rows("SELECT id FROM polls")
     (card_id,), = db.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
