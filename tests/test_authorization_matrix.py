@@ -39,6 +39,7 @@ ALLOWED = {
     "delete": {"creator"},
     "edit": {"creator"},
     "add option": {"creator"},  # on a poll posted without --add-options
+    "remind": {"creator"},
     "approve": {"approver on turn"},
     "reject": {"approver on turn"},
     "cancel": {"creator"},
@@ -118,6 +119,7 @@ async def act(scene: Scene, action: str, person: teams.Person, chat: teams.Chat)
         "reopen": (scene.poll_card, "Reopen poll", {}),
         "delete": (scene.poll_card, "Yes, delete it", {}),
         "add option": (scene.poll_card, "Add option", {"new_option": "Ramen"}),
+        "remind": (scene.poll_card, "🔔 Remind the 3 people who haven't voted", {}),
         "approve": (scene.approval_card, "Confirm approval", {"comment": "fine"}),
         "reject": (scene.approval_card, "Confirm rejection", {"reason": "over budget"}),
         "cancel": (scene.approval_card, "Yes, cancel it", {}),
@@ -135,6 +137,7 @@ EFFECTS: dict[str, Callable[[Scene, teams.Person], bool]] = {
     "edit": lambda s, p: s.bot.rows("SELECT question FROM polls") == [("Lunch on Friday?",)],
     "add option": lambda s, p: s.bot.rows("SELECT label FROM poll_options ORDER BY position") == [
         ("Pizza",), ("Sushi",), ("Ramen",)],
+    "remind": lambda s, p: len(s.bot.rows("SELECT person FROM poll_reminders")) == 3,
     "approve": lambda s, p: s.bot.rows("SELECT user_id, decision FROM approval_approvers ORDER BY position")
     == [(ALEX.id, "approved"), (PAT.id, None)],
     "reject": lambda s, p: s.bot.rows("SELECT status FROM approvals") == [("rejected",)],
