@@ -113,6 +113,14 @@ DELIVERABLE = """SELECT o.id, o.kind FROM outbox o JOIN conversations c ON c.id 
 
 
 @pytest.fixture
+def group(connector):
+    """A group chat whose roster the fake connector knows: Megan, Alex, Patti and Lee."""
+    chat = teams.group_chat()
+    connector.rosters[chat.id] = [p.account() for p in (teams.MEGAN, teams.ALEX, teams.PAT, teams.LEE)]
+    return chat
+
+
+@pytest.fixture
 async def connector():
     fake = FakeConnector()
     await fake.start()

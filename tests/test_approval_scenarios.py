@@ -22,13 +22,6 @@ def press_path(request):
     return request.param
 
 
-@pytest.fixture
-def group(connector):
-    chat = teams.group_chat()
-    connector.rosters[chat.id] = [p.account() for p in (MEGAN, ALEX, PAT, LEE)]
-    return chat
-
-
 async def shortcut(bot, chat, text=SHORTCUT, mentioning=(ALEX, PAT)):
     status = await bot.post(teams.message(chat, MEGAN, text, bot.connector.url, mentioning))
     assert status in (200, 201)

@@ -16,13 +16,6 @@ def press_path(request):
     return request.param
 
 
-@pytest.fixture
-def group(connector):
-    chat = teams.group_chat()
-    connector.rosters[chat.id] = [p.account() for p in (MEGAN, ALEX, PAT, LEE)]
-    return chat
-
-
 async def posted_poll(bot, chat, text="poll Lunch? | Pizza | Sushi | Tacos"):
     await bot.say(chat, MEGAN, text)
     (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
