@@ -2,7 +2,7 @@
 // (an approver) approves it on the card, and the same card turns to Approved with no buttons.
 // The Playground acts as one user only, so the request is posted to the bot directly as Megan.
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node approval_flow.mjs
-import { postToBot, runFlow } from './browser.mjs';
+import { openChat, postToBot, runFlow } from './browser.mjs';
 import path from 'node:path';
 
 const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
@@ -11,9 +11,7 @@ const ME = { id: 'user-id-0', name: 'Alex Wilber' }; // the Playground's current
 const MEGAN = { id: 'user-id-1', name: 'Megan Bowen' };
 
 await runFlow('approval', { width: 1280, height: 1000 }, async (page, seen, out) => {
-  await page.goto(BASE + '/');
-  await page.getByRole('treeitem', { name: 'Group Chat', exact: true }).click();
-  await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await openChat(page, BASE, 'Group Chat');
   await postToBot(BOT_URL, BASE, MEGAN, `approval New laptops | Three 14-inch laptops <at>${ME.name}</at>`, [ME]);
 
   const card = page.locator('.ac-adaptiveCard').filter({ has: page.getByText('New laptops', { exact: true }) }).first();

@@ -18,6 +18,13 @@ export async function openPage(viewport) {
   return { browser, page };
 }
 
+// Opens one of the Playground's chats ('Personal Chat', 'Group Chat') and waits until it is connected.
+export async function openChat(page, playgroundUrl, chat) {
+  await page.goto(playgroundUrl + '/');
+  await page.getByRole('treeitem', { name: chat, exact: true }).click();
+  await page.getByText('Connected.', { exact: true }).first().waitFor();
+}
+
 // Runs a flow's steps on a fresh page and prints one JSON line with what it saw (`seen`); exits
 // non-zero if a step could not be done, keeping a screenshot as OUT_DIR/<name>-failure.png.
 export async function runFlow(name, viewport, steps) {

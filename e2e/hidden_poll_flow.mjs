@@ -3,7 +3,7 @@
 // Alex created the poll, so Alex's own view shows the tallies; tests/test_e2e_playground.py then
 // asks for another member's view, which must not.
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node hidden_poll_flow.mjs
-import { postToBot, runFlow } from './browser.mjs';
+import { openChat, postToBot, runFlow } from './browser.mjs';
 import path from 'node:path';
 
 const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
@@ -15,9 +15,7 @@ const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 
 await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) => {
   const cards = () => page.locator('.ac-adaptiveCard');
   const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
-  await page.goto(BASE + '/');
-  await page.getByRole('treeitem', { name: 'Group Chat', exact: true }).click();
-  await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await openChat(page, BASE, 'Group Chat');
   // `@Poll Bot poll` from Alex: sent to the bot directly, as Teams would with the @mention.
   await postToBot(BOT_URL, BASE, ME, 'poll');
   const form = cards().filter({ has: page.getByRole('button', { name: 'Post poll', exact: true }) }).first();

@@ -3,7 +3,7 @@
 // Playground puts the card in the bot's answer (the voter's own view) in place of the old one.
 // Prints one JSON line with what it saw; exits non-zero if a step could not be done.
 //   PLAYGROUND_URL=http://localhost:56150 OUT_DIR=artifacts node poll_flow.mjs
-import { openPage } from './browser.mjs';
+import { openChat, openPage } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -26,9 +26,7 @@ const pressable = (card) => card.getByRole('button').evaluateAll(
   (els) => els.map((e) => e.getAttribute('aria-label') || e.innerText.trim()));
 
 try {
-  await page.goto(BASE + '/');
-  await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
-  await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await openChat(page, BASE, 'Personal Chat');
   await texts().filter({ hasText: "I'm Poll Bot" }).first().waitFor(); // the welcome, sent unasked: in before counting
 
   const box = page.locator('div[role="textbox"][contenteditable="true"]'); // the compose box

@@ -7,7 +7,7 @@
 // aria-label, not Fluent's .fui-Button) in a <div> placed right after the last message of the list,
 // outside every message; only the newest message's actions are shown, and they are gone once one
 // is clicked or the user sends anything. A click sends the action's title as the user's message.
-import { openPage } from './browser.mjs';
+import { openChat, openPage } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -52,9 +52,7 @@ async function actionsUnder(text) {
 }
 
 try {
-  await page.goto(BASE + '/');
-  await page.getByRole('treeitem', { name: 'Personal Chat', exact: true }).click();
-  await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await openChat(page, BASE, 'Personal Chat');
 
   // The Playground sends installationUpdate add on load: the bot says hello once, with the menu.
   await texts().filter({ hasText: WELCOME }).first().waitFor();

@@ -3,7 +3,7 @@
 // adaptiveCard/action invoke and puts the card in the bot's answer, Alex's own view, in place.
 // (tests/test_e2e_playground.py then asks for other members' views as Teams' refresh would.)
 //   PLAYGROUND_URL=http://localhost:56150 BOT_URL=http://127.0.0.1:3978/api/messages node universal_flow.mjs
-import { postToBot, runFlow } from './browser.mjs';
+import { openChat, postToBot, runFlow } from './browser.mjs';
 import path from 'node:path';
 
 const BASE = process.env.PLAYGROUND_URL || 'http://localhost:56150';
@@ -15,9 +15,7 @@ const LONG_OPTION = 'Deep dive on the new customer onboarding flow and what it m
 await runFlow('universal', { width: 1280, height: 1000 }, async (page, seen, out) => {
   const cards = () => page.locator('.ac-adaptiveCard');
   const messages = () => page.getByRole('button', { name: 'Show more information', exact: true });
-  await page.goto(BASE + '/');
-  await page.getByRole('treeitem', { name: 'Group Chat', exact: true }).click();
-  await page.getByText('Connected.', { exact: true }).first().waitFor();
+  await openChat(page, BASE, 'Group Chat');
   await postToBot(BOT_URL, BASE, MEGAN, `poll ${QUESTION} | Pizza | Sushi | ${LONG_OPTION}`);
 
   const card = cards().filter({ hasText: QUESTION }).first();

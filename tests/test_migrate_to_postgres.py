@@ -66,7 +66,8 @@ async def fill_through_the_app(bot, connector) -> dict[str, str]:
     offsite = connector.calls_of("POST")[-1].activity_id
     for person in (MEGAN, ALEX):
         await vote(bot, group, person, "Porto", offsite)
-    await bot.press(group, MEGAN, offsite, await bot.button(group, MEGAN, offsite, "🔔 Remind the person who hasn't voted"))
+    remind = await bot.button(group, MEGAN, offsite, "🔔 Remind the person who hasn't voted")
+    await bot.press(group, MEGAN, offsite, remind)
     await bot.say(group, MEGAN, "poll Withdrawn? | Yes | No")
     withdrawn = connector.calls_of("POST")[-1].activity_id
     await bot.press(group, MEGAN, withdrawn, await bot.button(group, MEGAN, withdrawn, "Yes, delete it"))

@@ -1,8 +1,8 @@
 """Personal views (Universal Actions): what the person who pressed an Action.Execute button sees.
 
-The press runs the same handler as its Action.Submit fallback. The invoke is then answered with the presser's own view of the card: their vote marked, the controls only they may
-use, and the reason at the top if the press changed nothing. A refusal is never posted into the
-conversation.
+The press runs the same handler as its Action.Submit fallback. The invoke is then answered with
+the presser's own view of the card: their vote marked, the controls only they may use, and the
+reason at the top if the press changed nothing. A refusal is never posted into the conversation.
 
 Presses that commit together are answered together: one read of the state they leave serves all
 of them, and people who see the same thing (the same choices, in the same language) share one

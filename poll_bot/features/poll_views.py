@@ -132,8 +132,9 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         summary_line=(_summary(poll, result, leaders, members) if show_tallies
                       else _hidden_summary(result, members=members)),
         remind_payload=payloads.make("poll.remind", poll=poll.id),
-        remind_title=(ngettext("🔔 Remind the person who hasn't voted", "🔔 Remind the %(num)s people who haven't voted",
-                               viewer.to_remind) if viewer and viewer.to_remind and poll.is_open else ""),
+        remind_title=(ngettext("🔔 Remind the person who hasn't voted",
+                               "🔔 Remind the %(num)s people who haven't voted", viewer.to_remind)
+                      if viewer and viewer.to_remind and poll.is_open else ""),
         closing_line=_closing_line(poll),
         status_line=_status(poll),
         can_add_option=(poll.is_open and len(poll.options) < rules.MAX_OPTIONS
