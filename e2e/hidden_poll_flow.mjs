@@ -18,20 +18,29 @@ await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) =
   await openChat(page, BASE, 'Group Chat');
   // `@Poll Bot poll` from Alex: sent to the bot directly, as Teams would with the @mention.
   await postToBot(BOT_URL, BASE, ME, 'poll');
-  const form = cards().filter({ has: page.getByRole('button', { name: 'Post poll', exact: true }) }).first();
+  // By CSS, not by role: while a picker's popup is open, the rest of the page is hidden from the
+  // accessibility tree, and a role-based locator would find no form at all.
+  const form = cards().filter({ has: page.locator('button', { hasText: 'Post poll' }) }).first();
   await form.waitFor();
   const formElement = await form.elementHandle(); // once posted, the form has no button left to find it by
-  // The toggle first: the renderer draws the card again when it changes, emptying the text inputs.
+  // The toggle first: the first toggle change makes the renderer draw the card again, a moment
+  // later, emptying every input. A placeholder question shows when that has happened.
+  const question = form.getByRole('textbox', { name: 'Question' });
+  await question.fill('…');
   await form.getByRole('checkbox', { name: /^Hide the results/ }).check();
-  await form.getByRole('textbox', { name: 'Question' }).fill(QUESTION);
+  await page.waitForFunction((input) => input.value === '', await question.elementHandle());
+  await question.fill(QUESTION);
   await form.getByRole('textbox', { name: /^Options, one per line/ }).fill('Lisbon\nPorto\nFaro');
-  await form.getByPlaceholder('Select a date...').fill(tomorrow);
-  await form.getByPlaceholder('Select a date...').press('Enter');
+  // Tab, not Enter: leaving the field makes the picker read the typed date; Enter would open its popup.
+  const date = form.getByPlaceholder('Select a date...');
+  await date.fill(tomorrow);
+  await date.press('Tab');
+  await form.locator('[placeholder="Select a date..."][aria-expanded="false"]').waitFor();
   await form.getByPlaceholder('Select a time...').fill('17:00');
   await page.keyboard.press('Escape');
-  seen.formValues = await formElement.evaluate((e) => [...e.querySelectorAll('input, textarea')].map((i) => i.value));
-  // By CSS: while a picker's list is open, the rest of the page is hidden from the accessibility tree.
-  await page.locator('.ac-adaptiveCard button', { hasText: 'Post poll' }).click();
+  const values = await formElement.evaluate((e) => [...e.querySelectorAll('input, textarea')].map((i) => i.value));
+  if (!values.includes(QUESTION) || values.includes('')) throw new Error(`form not filled: ${values}`);
+  await form.locator('button', { hasText: 'Post poll' }).click();
   await page.waitForFunction((element) => element.innerText.includes('✅ Poll posted'), formElement);
 
   const card = cards().filter({ hasText: QUESTION }).filter({ has: page.getByRole('button', { name: 'Porto', exact: true }) }).first();

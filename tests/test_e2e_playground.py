@@ -105,7 +105,7 @@ def drive(script: str, url: str, bot_url: str, tmp_path: Path) -> dict:
              "CHROMIUM": CHROMIUM},
     )
     seen = json.loads(run.stdout.strip().splitlines()[-1])
-    assert seen["ok"], f"{seen.get('error')}\n{run.stderr}"
+    assert seen["ok"], f"{seen}\n{run.stderr}"
     return seen
 
 
