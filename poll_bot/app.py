@@ -18,7 +18,7 @@ from botframework.connector.auth import AuthenticationConstants
 from .activity import ActivityError, activity_from_json, parse_body
 from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
-from . import i18n
+from . import cards, i18n
 from .config import Config
 from .i18n import N_, _
 from .signing import ExportLinks, server_secret
@@ -66,6 +66,8 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
         async with AsyncExitStack() as closing:
             secret = server_secret(config.SECRET, Path(config.DB_PATH).parent)
             app[LINKS] = ExportLinks(secret, config.PUBLIC_URL or f"http://{config.HOST}:{config.PORT}")
+            cards.compile_templates()
+            i18n.load_number_formats()
             store = await Store.open(config.DB_PATH, config.DATABASE_URL, secret)
             closing.push_async_callback(store.close)
             store.on_commit(metrics.committed)

@@ -81,6 +81,15 @@ def language(tag: str | None) -> Language:
     return Language(canonical, locale, CATALOGS[locale.language])
 
 
+def load_number_formats() -> None:
+    """Read Babel's number formats for every language at startup: read in the first render
+    instead, they took 26 ms of the transaction that the first votes waited on."""
+    for tag in (*CATALOGS, "en-US"):
+        with using(tag):
+            number(1000)
+            percent(50)
+
+
 def first_spoken(accept_language: str) -> str:
     """The first language of an HTTP Accept-Language header ("de-DE,de;q=0.9,en;q=0.8") that the bot
     speaks, else English. (Browsers list them by preference.)"""

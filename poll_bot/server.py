@@ -17,6 +17,7 @@ must not hold the process past the deadline, so a watchdog ends it then.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 import os
@@ -51,11 +52,20 @@ async def serve(config: Config) -> None:
     try:
         if await _unless_stopped(runner.setup(), stopping):
             await web.TCPSite(runner, config.HOST, config.PORT).start()
+            _freeze_startup_objects()
             log.info("listening on http://%s:%d", config.HOST, config.PORT)
             await _wind_down(runner, intake, await stopping)
     finally:
         await runner.cleanup()
         finished.set()
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the garbage collector out of what startup made (modules, templates, catalogs), which
+    lives as long as the process: its full collections walked all of it, stalling every request
+    in flight for 30 to 50 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _on_signal(signum: int, stopping: asyncio.Future, seconds: float, finished: threading.Event) -> None:

@@ -61,10 +61,12 @@ class PollStore:
         anonymous poll, see `_voter`), read together: a vote's one read."""
         lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
         rows = self._conn.execute(
-            """SELECT p.*, o.position, o.label, c.suspended, v.user_id IS NOT NULL AS chosen FROM polls p
-               JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
-               LEFT JOIN votes v ON v.poll_id = o.poll_id AND v.position = o.position
-                                 AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END
+            # A subquery, not a join: PostgreSQL then looks the voter up in the primary key; as a
+            # join condition it read every vote on the option (the CASE depends on the poll's row).
+            """SELECT p.*, o.position, o.label, c.suspended,
+                      EXISTS (SELECT 1 FROM votes v WHERE v.poll_id = p.id AND v.position = o.position
+                              AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END) AS chosen
+               FROM polls p JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
                WHERE p.id = ? ORDER BY o.position""" + lock,
             (self._pseudonyms.voter(poll_id, user_id) if user_id else "", user_id, poll_id),
         ).fetchall()
