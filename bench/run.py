@@ -343,7 +343,8 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
                                                      / report["bot_invoke"]["votes_per_s"])
     if stock:
         report["stock_cloudadapter"] = {"requests_per_s": _median([s[0] for s in stock]),
-                                        "p50_ms": _median([s[1] for s in stock]), "p99_ms": _median([s[2] for s in stock])}
+                                        "p50_ms": _median([s[1] for s in stock]),
+                                        "p99_ms": _median([s[2] for s in stock])}
         report["bare_aiohttp"] = {"requests_per_s": _median([b[0] for b in bare]),
                                   "p50_ms": _median([b[1] for b in bare]), "p99_ms": _median([b[2] for b in bare])}
         ours = report["bot"]["votes_per_s"]

@@ -43,7 +43,8 @@ await runFlow('hidden', { width: 1280, height: 1200 }, async (page, seen, out) =
   await form.locator('button', { hasText: 'Post poll' }).click();
   await page.waitForFunction((element) => element.innerText.includes('✅ Poll posted'), formElement);
 
-  const card = cards().filter({ hasText: QUESTION }).filter({ has: page.getByRole('button', { name: 'Porto', exact: true }) }).first();
+  const porto = page.getByRole('button', { name: 'Porto', exact: true });
+  const card = cards().filter({ hasText: QUESTION }).filter({ has: porto }).first();
   await card.waitFor();
   seen.sharedText = await card.innerText();
   seen.cardsBefore = await cards().count();

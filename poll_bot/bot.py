@@ -115,7 +115,8 @@ class PollBot(TeamsActivityHandler):
         """editMessage (with the edited text) or undeleteMessage, from seed 000."""
         activity = turn_context.activity
         event = _channel_data(activity).get("eventType") or "messageUpdate"
-        await self._router.dispatch_event(self._turn(activity), event, MessageEvent(activity.id or "", command_text(activity)))
+        edit = MessageEvent(activity.id or "", command_text(activity))
+        await self._router.dispatch_event(self._turn(activity), event, edit)
 
     async def on_message_delete_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -121,7 +121,8 @@ def test_poll_in_personal_chat_votes_and_closes_on_the_same_card(running, tmp_pa
     assert "◉ Pizza  ✓ Your vote" in seen["cardTextAfterVote"], "the voter's own view marks their choice"
     assert seen["cardsAfterVote"] == seen["cardsAfterPost"], "no second card may appear"
     assert seen["messagesAfterVote"] == seen["messagesAfterPost"], "no new message may appear"
-    assert seen["buttonsAfterClose"] == ["Reopen poll", "Export results", "Delete poll", "Who voted"], "vote buttons must be gone after closing"
+    assert seen["buttonsAfterClose"] == ["Reopen poll", "Export results", "Delete poll", "Who voted"], \
+        "vote buttons must be gone after closing"
     assert seen["cardsAfterClose"] == seen["cardsAfterPost"]
 
     assert db.rows("SELECT question, status FROM polls") == [("Lunch on Friday?", "closed")]
