@@ -141,11 +141,8 @@ class Turn:
 
     def _first(self, uow: UnitOfWork) -> bool:
         """Neither a redelivered activity nor the same button pressed again a moment ago."""
-        conversation_id = self.conversation.id
-        if self.activity_id and not uow.activities.first_time(self.activity_id, conversation_id):
-            return False
-        return not self.press or uow.activities.first_press(self.user.id, self.press, time.time(),
-                                                            self.double_press_window, conversation_id)
+        return uow.activities.first_delivery_and_press(self.activity_id, self.user.id, self.press, time.time(),
+                                                       self.double_press_window, self.conversation.id)
 
     def reply(self, uow: UnitOfWork, text: str) -> None:
         """An answer to a typed command, in the conversation it was typed in."""

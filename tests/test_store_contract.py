@@ -105,14 +105,19 @@ async def test_a_later_migration_is_shared_unless_postgresql_has_its_own(backend
 
 # Units of work -------------------------------------------------------------------
 
+def first_time(uow, key: str) -> bool:
+    """The activity `key` was not handled before (it presses no button)."""
+    return uow.activities.first_delivery_and_press(key, MEGAN.id, "", 0.0, 0.0, CHANNEL.id)
+
+
 async def test_a_failed_unit_of_work_leaves_nothing_behind(store):
     def half_done(uow):
-        uow.activities.first_time("a1", CHANNEL.id)
+        first_time(uow, "a1")
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         await store.run(half_done)
-    assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
+    assert await store.run(lambda uow: first_time(uow, "a1")) is True
 
 
 @pytest.mark.parametrize("then_read", [False, True])
@@ -120,14 +125,14 @@ async def test_a_failing_statement_whose_result_is_never_read_fails_its_unit(sto
     """PostgreSQL pipelines a unit's statements, so an error may surface at a later read or at the
     commit: the unit fails all the same, and nothing of it is stored."""
     def unit(uow):
-        uow.activities.first_time("a1", CHANNEL.id)
+        first_time(uow, "a1")
         uow.people.remember_personal_chat(MEGAN.id, "a:no-such-chat")  # breaks a foreign key
         if then_read:
             uow.people.personal_chat(MEGAN.id)
 
     with pytest.raises(database.integrity_error):
         await store.run(unit)
-    assert await store.run(lambda uow: uow.activities.first_time("a1", CHANNEL.id)) is True
+    assert await store.run(lambda uow: first_time(uow, "a1")) is True
     assert database.rows("SELECT COUNT(*) FROM personal_chats") == [(0,)]
 
 
@@ -138,12 +143,12 @@ async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_uni
 
     def finish(key):
         def run(uow, items):
-            seen = [not uow.activities.first_time(item, CHANNEL.id) for item in items]
+            seen = [not first_time(uow, item) for item in items]
             finished.append((key, items, seen))
         return run
 
     def unit(uow, item, fail=False):
-        uow.activities.first_time(item, CHANNEL.id)
+        first_time(uow, item)
         uow.before_commit("answers", item, finish("answers"))
         uow.before_commit("other", item, finish("other"))
         if fail:
@@ -156,19 +161,26 @@ async def test_work_collected_before_commit_runs_once_per_key_and_sees_every_uni
     assert answered == ["a1", "a3"]  # each item once, the failed unit's never
     assert all(all(seen) for _, _, seen in finished)  # finish ran before commit, after the writes
     assert sorted(item for key, items, _ in finished if key == "other" for item in items) == ["a1", "a3"]
-    assert await store.run(lambda uow: uow.activities.first_time("a2", CHANNEL.id)) is True  # rolled back
+    assert await store.run(lambda uow: first_time(uow, "a2")) is True  # rolled back
 
 
 async def test_an_activity_is_handled_once_and_a_double_press_counts_once(store):
     def first(uow, key):
-        return uow.activities.first_time(key, CHANNEL.id)
+        return first_time(uow, key)
 
     assert [await store.run(first, k) for k in ("a1", "a1", "a2")] == [True, False, True]
 
     def press(uow, at):
-        return uow.activities.first_press(MEGAN.id, "vote:1:0", at, 1.5, CHANNEL.id)
+        return uow.activities.first_delivery_and_press("", MEGAN.id, "vote:1:0", at, 1.5, CHANNEL.id)
 
     assert [await store.run(press, at) for at in (100.0, 101.0, 103.0, 103.5)] == [True, False, True, False]
+
+    def delivered_press(uow, key, at):
+        return uow.activities.first_delivery_and_press(key, MEGAN.id, "vote:1:1", at, 1.5, CHANNEL.id)
+
+    presses = [("b1", 100.0), ("b1", 105.0), ("b2", 105.5), ("b3", 106.0)]
+    assert [await store.run(delivered_press, key, at) for key, at in presses] == [True, False, True, False], \
+        "a redelivery counts as no press: the next press is measured from the first delivery's"
 
 
 async def test_updates_of_one_card_coalesce_until_one_is_claimed(store):
@@ -297,9 +309,11 @@ async def test_a_poll_is_closed_once_however_many_close_it_at_once(store):
 
 
 async def test_a_recent_press_keeps_no_id_and_no_button(store, database):
-    first = await store.run(lambda uow: uow.activities.first_press(ALEX.id, '{"option": 1}', 1000.0, 1.5, CHANNEL.id))
-    again = await store.run(lambda uow: uow.activities.first_press(ALEX.id, '{"option": 1}', 1001.0, 1.5, CHANNEL.id))
-    other = await store.run(lambda uow: uow.activities.first_press(MEGAN.id, '{"option": 1}', 1001.0, 1.5, CHANNEL.id))
+    def press(uow, user_id, at):
+        return uow.activities.first_delivery_and_press("", user_id, '{"option": 1}', at, 1.5, CHANNEL.id)
+
+    first, again, other = [await store.run(press, *args) for args in ((ALEX.id, 1000.0), (ALEX.id, 1001.0),
+                                                                      (MEGAN.id, 1001.0))]
     assert (first, again, other) == (True, False, True)
     kept = str(database.rows("SELECT * FROM recent_presses"))
     assert ALEX.id not in kept and "option" not in kept

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from ..signing import Pseudonyms
 from .db import fetch_one, placeholders, utc_now
@@ -14,26 +15,39 @@ class ActivityLog:
         self._conn = conn
         self._pseudonyms = pseudonyms
 
-    def first_time(self, key: str, conversation_id: str) -> bool:
-        cur = self._conn.execute(
+    def first_delivery_and_press(self, key: str, user_id: str, press: str, now: float, window: float,
+                                 conversation_id: str) -> bool:
+        """False for a redelivered activity (`key` handled before) and for a double click: the user
+        pressed the same button (`press`, if any) less than `window` seconds ago. Both records are
+        written before either answer is read, so on PostgreSQL they share a round trip (a
+        redelivery's press finds the record its first delivery wrote: writing it changes nothing).
+        Read, then write: the caller holds the user's lock (`Turn._once`). Presses are kept under a
+        keyed hash: a vote's button names its option, which must not be kept with the voter."""
+        delivery = self._record_delivery(key, conversation_id) if key else None
+        pressed = self._record_press(user_id, press, now, conversation_id) if press else None
+        if delivery is not None and delivery.rowcount != 1:
+            return False
+        return pressed is None or self._press_outcome(pressed, now, window, conversation_id)
+
+    def _record_delivery(self, key: str, conversation_id: str):
+        return self._conn.execute(
             """INSERT INTO processed_activities (activity_key, received_at, conversation_id) VALUES (?, ?, ?)
                ON CONFLICT DO NOTHING""",
             (key, utc_now(), conversation_id),
         )
-        return cur.rowcount == 1
 
-    def first_press(self, user_id: str, press: str, now: float, window: float, conversation_id: str) -> bool:
-        """False when the user pressed the same button less than `window` seconds ago.
-        Read, then write: the caller holds the user's lock (`Turn._once`). Kept under a keyed
-        hash of the two: a vote's button names its option, which must not be kept with the voter.
-        A button's first press costs one statement; a later one reads when it was last pressed
-        and records this one."""
+    def _record_press(self, user_id: str, press: str, now: float, conversation_id: str) -> tuple[str, Any]:
         key = self._pseudonyms.press(user_id, press)
-        cur = self._conn.execute(
+        return key, self._conn.execute(
             "INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)"
             " ON CONFLICT DO NOTHING",
             (key, now, conversation_id),
         )
+
+    def _press_outcome(self, recorded: tuple[str, Any], now: float, window: float, conversation_id: str) -> bool:
+        """A button's first press cost one statement; a later one reads when it was last pressed
+        and records this one."""
+        key, cur = recorded
         if cur.rowcount == 1:
             return True
         (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))

@@ -181,7 +181,8 @@ class PostgresDatabase:
 
     def _transaction(self, work: Callable[..., T], args: tuple, pipelined: bool) -> T:
         """In pipeline mode: BEGIN, and every statement until one whose result is read, go to the
-        server together, and COMMIT follows the last one (a vote: 10 statements in 8 round trips).
+        server together, and COMMIT follows the last one (a vote's ten statements wait for the
+        server only where their results are read).
         An error surfaces at the next read or at the commit, and fails the unit all the same.
         Migrations run unpipelined: a script of several statements needs the simple query protocol."""
         with self._pool.connection() as conn, conn.pipeline() if pipelined else nullcontext() as pipeline, \
@@ -195,9 +196,10 @@ class PostgresDatabase:
         conn.batches.add(key, item, finish)
 
     def lock(self, conn: Connection, key: str) -> None:
-        """Returns once the lock is held (in pipeline mode the statements after it would wait for
-        it on the server anyway, but the unit's own code between them would not)."""
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
+        """Queued, not waited for (a round trip saved): in pipeline mode every statement after it
+        runs on the server once the lock is held, so whatever the unit reads next, and decides
+        on, comes from after it."""
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
 
     def try_lock(self, conn: Connection, key: str) -> bool:
         (locked,) = conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", (key,)).fetchone()
