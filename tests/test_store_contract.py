@@ -327,6 +327,7 @@ async def test_a_unit_of_work_aborted_for_a_deadlock_runs_again(store):
     def work(uow, first, second):
         attempts[first] += 1
         uow.lock(first)
+        uow.outbox.pending_count()  # a read: it comes back once the lock is held
         if attempts[first] == 1:
             both_hold_one.wait()
         uow.lock(second)  # each waits for the other: PostgreSQL aborts one of them
