@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from ..signing import Pseudonyms
 from .db import fetch_one, placeholders, utc_now
@@ -23,36 +22,24 @@ class ActivityLog:
         redelivery's press finds the record its first delivery wrote: writing it changes nothing).
         Read, then write: the caller holds the user's lock (`Turn._once`). Presses are kept under a
         keyed hash: a vote's button names its option, which must not be kept with the voter."""
-        delivery = self._record_delivery(key, conversation_id) if key else None
-        pressed = self._record_press(user_id, press, now, conversation_id) if press else None
-        if delivery is not None and delivery.rowcount != 1:
-            return False
-        return pressed is None or self._press_outcome(pressed, now, window, conversation_id)
-
-    def _record_delivery(self, key: str, conversation_id: str):
-        return self._conn.execute(
+        delivery = self._conn.execute(
             """INSERT INTO processed_activities (activity_key, received_at, conversation_id) VALUES (?, ?, ?)
                ON CONFLICT DO NOTHING""",
             (key, utc_now(), conversation_id),
-        )
-
-    def _record_press(self, user_id: str, press: str, now: float, conversation_id: str) -> tuple[str, Any]:
-        key = self._pseudonyms.press(user_id, press)
-        return key, self._conn.execute(
+        ) if key else None
+        press_key = self._pseudonyms.press(user_id, press) if press else ""
+        pressed = self._conn.execute(
             "INSERT INTO recent_presses (press_key, pressed_at, conversation_id) VALUES (?, ?, ?)"
             " ON CONFLICT DO NOTHING",
-            (key, now, conversation_id),
-        )
-
-    def _press_outcome(self, recorded: tuple[str, Any], now: float, window: float, conversation_id: str) -> bool:
-        """A button's first press cost one statement; a later one reads when it was last pressed
-        and records this one."""
-        key, cur = recorded
-        if cur.rowcount == 1:
+            (press_key, now, conversation_id),
+        ) if press else None
+        if delivery is not None and delivery.rowcount != 1:
+            return False
+        if pressed is None or pressed.rowcount == 1:  # no button, or its first press
             return True
-        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (key,))
+        (last,) = fetch_one(self._conn, "SELECT pressed_at FROM recent_presses WHERE press_key = ?", (press_key,))
         self._conn.execute("UPDATE recent_presses SET pressed_at = ?, conversation_id = ? WHERE press_key = ?",
-                           (now, conversation_id, key))
+                           (now, conversation_id, press_key))
         return now - last >= window
 
     def prune(self, activities_before: str, presses_before: float) -> None:

@@ -61,8 +61,8 @@ class PollStore:
         anonymous poll, see `_voter`), read together: a vote's one read."""
         lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
         rows = self._conn.execute(
-            # A subquery, not a join: PostgreSQL then looks the voter up in the primary key; as a
-            # join condition it read every vote on the option (the CASE depends on the poll's row).
+            # A subquery, not a join: there the voter's id is an index condition for PostgreSQL; as
+            # a join condition (the CASE depends on the poll's row) it read every vote on the option.
             """SELECT p.*, o.position, o.label, c.suspended,
                       EXISTS (SELECT 1 FROM votes v WHERE v.poll_id = p.id AND v.position = o.position
                               AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END) AS chosen
