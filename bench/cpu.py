@@ -19,6 +19,14 @@ def process_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def main_thread_seconds(pid: int) -> float:
+    """User and system CPU of the process's main thread alone (the bot's event loop: HTTP, botbuilder,
+    routing; its SQLite and PostgreSQL work runs on other threads)."""
+    text = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def tree_seconds(root: int) -> float:
     """CPU of `root` and its children: the running ones, and those that ended (the root's
     cutime/cstime hold what its ended children used). PostgreSQL's backends are all children

@@ -87,6 +87,7 @@ class BotRound:
     throttled: int
     final_card_after_s: float | None
     bot_cpu_ms_per_vote: list[float]  # each instance's CPU from the first vote to the final card, per vote
+    loop_cpu_ms_per_vote: float  # of it, the first instance's event loop thread (the rest: its database threads)
     postgres_cpu_ms_per_vote: float | None  # the server's and all its backends' (None on SQLite)
     problems: list[str] = field(default_factory=list)
 
@@ -184,12 +185,12 @@ async def bot_round(votes: int, concurrency: int, target: Target, databases: dic
         chat = teams.channel_thread()
         card_id, buttons = await post_poll(port, chat, connector, target.poll)
         bodies = vote_bodies(chat, card_id, buttons, connector.url, votes, target.path)
-        cpu_before = cpu_seconds(bots, postgres)
+        cpu_before, loop_before = cpu_seconds(bots, postgres), cpu.main_thread_seconds(bots[0].pid)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
         last_ack = max(r.finished for r in results)
         acknowledged = sum(1 for r in results if 200 <= r.status < 300)
         final_after = await wait_for_card(connector, chat.id, card_id, acknowledged, last_ack)
-        cpu_after = cpu_seconds(bots, postgres)
+        cpu_after, loop_after = cpu_seconds(bots, postgres), cpu.main_thread_seconds(bots[0].pid)
         on_card = voters_on(connector.card(chat.id, card_id)) or 0
     finally:
         if cluster:
@@ -208,6 +209,7 @@ async def bot_round(votes: int, concurrency: int, target: Target, databases: dic
         on_card=on_card, puts=len([c for c in connector.calls if c.method == "PUT"]),
         throttled=connector.limits.throttled, final_card_after_s=final_after,
         bot_cpu_ms_per_vote=[1000 * (a - b) / votes for a, b in zip(cpu_after[0], cpu_before[0])],
+        loop_cpu_ms_per_vote=1000 * (loop_after - loop_before) / votes,
         postgres_cpu_ms_per_vote=1000 * (cpu_after[1] - cpu_before[1]) / votes if postgres else None,
     )
     if acknowledged != votes:
@@ -239,20 +241,23 @@ async def wait_for_card(connector: FakeConnector, chat_id: str, card_id: str, ex
     return None
 
 
-async def baseline_round(kind: str, votes: int, concurrency: int, *extra: str) -> tuple[float, float, float]:
+async def baseline_round(kind: str, votes: int, concurrency: int, *extra: str) -> tuple[float, float, float, float]:
+    """requests/s, p50 and p99 in ms, and the server's CPU per request in ms."""
     port = free_port()
     server = start([sys.executable, str(ROOT / "bench" / "baselines.py"), kind, str(port), *extra], port)
     try:
         chat = teams.channel_thread()
         buttons = {o: {"v": 1, "verb": "poll.vote", "poll": 1, "option": i} for i, o in enumerate(OPTIONS)}
         bodies = vote_bodies(chat, "1000", buttons, "http://127.0.0.1:9/", votes)
+        cpu_before = cpu.process_seconds(server.pid)
         results = await loadgen.run("127.0.0.1", port, bodies, concurrency)
+        cpu_ms = 1000 * (cpu.process_seconds(server.pid) - cpu_before) / votes
     finally:
         stop(server)
     ok = [r for r in results if 200 <= r.status < 300]
     span = max(r.finished for r in results) - min(r.started for r in results)
     latencies = [r.latency * 1000 for r in results]
-    return len(ok) / span, loadgen.percentile(latencies, 0.5), loadgen.percentile(latencies, 0.99)
+    return len(ok) / span, loadgen.percentile(latencies, 0.5), loadgen.percentile(latencies, 0.99), cpu_ms
 
 
 def main() -> int:
@@ -310,7 +315,7 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
                   (target.path, target.database, target.instances, target.poll)]
         figures = {name: _median([getattr(r, name) for r in rounds]) for name in
                    ("votes_per_s", "p50_ms", "p99_ms", "puts", "throttled", "final_card_after_s",
-                    "postgres_cpu_ms_per_vote")}
+                    "postgres_cpu_ms_per_vote", "loop_cpu_ms_per_vote")}
         figures["bot_cpu_ms_per_vote"] = [_median(each) for each in zip(*(r.bot_cpu_ms_per_vote for r in rounds))]
         figures["cpu_ms_per_vote"] = _median([sum(r.bot_cpu_ms_per_vote) for r in rounds])  # all instances
         return {"name": target.name, "database": target.database, "instances": target.instances, **figures}
@@ -349,7 +354,8 @@ def summarize(args, targets: list[Target], bot_rounds: list[BotRound], stock, ba
                                   "p50_ms": _median([b[1] for b in bare]), "p99_ms": _median([b[2] for b in bare])}
         ours = report["bot"]["votes_per_s"]
         report["durable_floor"] = {"requests_per_s": _median([f[0] for f in floor]),
-                                   "p50_ms": _median([f[1] for f in floor]), "p99_ms": _median([f[2] for f in floor])}
+                                   "p50_ms": _median([f[1] for f in floor]), "p99_ms": _median([f[2] for f in floor]),
+                                   "cpu_ms_per_vote": _median([f[3] for f in floor])}
         report["ratio_vs_stock"] = ours / report["stock_cloudadapter"]["requests_per_s"]
         report["ratio_vs_bare"] = ours / report["bare_aiohttp"]["requests_per_s"]
         report["ratio_vs_floor"] = ours / report["durable_floor"]["requests_per_s"]
@@ -386,7 +392,8 @@ def render_sqlite(report: dict) -> list[str]:
         lines += [
             f" {title}",
             f"  votes accepted/s        {bot['votes_per_s']:.0f}",
-            f"  bot CPU per vote        {bot['cpu_ms_per_vote']:.2f} ms",
+            f"  bot CPU per vote        {bot['cpu_ms_per_vote']:.2f} ms"
+            f" (event loop thread {bot['loop_cpu_ms_per_vote']:.2f} ms, database thread the rest)",
             f"  /api/messages latency   p50 {bot['p50_ms']:.1f} ms, p99 {bot['p99_ms']:.1f} ms",
             f"  PUTs sent               {bot['puts']:.0f}",
             f"  429s received           {bot['throttled']:.0f}",
@@ -403,7 +410,8 @@ def render_sqlite(report: dict) -> list[str]:
         stock, bare, floor = report["stock_cloudadapter"], report["bare_aiohttp"], report["durable_floor"]
         lines += [
             f"  durable floor           {floor['requests_per_s']:.0f} req/s (p99 {floor['p99_ms']:.1f} ms, one SQLite"
-            f" commit per vote)  -> ours (Submit) is {report['ratio_vs_floor']:.2f}x",
+            f" commit per vote, CPU {floor['cpu_ms_per_vote']:.2f} ms per vote)  -> ours (Submit) is"
+            f" {report['ratio_vs_floor']:.2f}x",
             f"  stock CloudAdapter      {stock['requests_per_s']:.0f} req/s (p99 {stock['p99_ms']:.1f} ms)"
             f"  -> ours is {report['ratio_vs_stock']:.1f}x",
             f"  bare aiohttp handler    {bare['requests_per_s']:.0f} req/s (p99 {bare['p99_ms']:.1f} ms)"

@@ -28,6 +28,8 @@ def test_short_benchmark_loses_no_vote_and_ends_on_the_right_card(tmp_path):
         assert round_["acknowledged"] == round_["in_database"] == round_["on_card"] == 200
         assert round_["final_card_after_s"] is not None
         assert len(round_["bot_cpu_ms_per_vote"]) == 1 and round_["bot_cpu_ms_per_vote"][0] > 0
+        assert 0 < round_["loop_cpu_ms_per_vote"] < round_["bot_cpu_ms_per_vote"][0]  # a thread of that process
+    assert report["durable_floor"]["cpu_ms_per_vote"] > 0
     assert [r["postgres_cpu_ms_per_vote"] is not None for r in report["per_round"]] == [False] * 4 + [True]
     assert "votes/s = min(N x 1000 / bot_cpu_ms_per_vote, C x 1000 / postgres_cpu_ms_per_vote)" in run.stdout
 
