@@ -7,24 +7,27 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _fields(pid: int) -> list[str]:
-    """/proc/PID/stat after the command name (which may hold spaces): [state, ppid, ...]."""
-    text = Path(f"/proc/{pid}/stat").read_text()
+def _fields(pid: int, thread: int | None = None) -> list[str]:
+    """/proc/PID/stat (or one thread's, /proc/PID/task/TID/stat) after the command name (which may
+    hold spaces): [state, ppid, ...]."""
+    text = Path(f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat").read_text()
     return text[text.rindex(")") + 2:].split()
+
+
+def _seconds(fields: list[str]) -> float:
+    """User and system CPU from stat fields."""
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def process_seconds(pid: int) -> float:
     """User and system CPU of the process, all its threads included."""
-    fields = _fields(pid)
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _seconds(_fields(pid))
 
 
 def main_thread_seconds(pid: int) -> float:
     """User and system CPU of the process's main thread alone (the bot's event loop: HTTP, botbuilder,
     routing; its SQLite and PostgreSQL work runs on other threads)."""
-    text = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _seconds(_fields(pid, thread=pid))
 
 
 def tree_seconds(root: int) -> float:
@@ -41,5 +44,5 @@ def tree_seconds(root: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue  # ended meanwhile: its time is in the root's cutime now
         if int(child[1]) == root:
-            total += (int(child[11]) + int(child[12])) / TICKS
+            total += _seconds(child)
     return total
