@@ -43,6 +43,21 @@ async def test_the_card_counts_voters_of_the_roster_and_follows_people_joining_a
     assert summary(bot.connector.card(group.id, card_id)) == ["1 of 3 members voted"]
 
 
+@pytest.mark.parametrize("flags", ["", "--anonymous "])
+async def test_someone_who_voted_and_left_counts_in_the_tallies_not_among_the_members(bot, group, flags):
+    card_id, vote = await posted_poll(bot, group, f"poll {flags}Lunch? | Pizza | Sushi")
+    await bot.press(group, ALEX, card_id, vote["Pizza"])
+    await bot.press(group, LEE, card_id, vote["Sushi"])
+    assert summary(bot.connector.card(group.id, card_id))[0] == "2 of 4 members voted"
+
+    await bot.post(teams.members_changed(group, MEGAN, bot.connector.url, removed=(ALEX,)))
+    await bot.settle()
+
+    card = bot.connector.card(group.id, card_id)
+    assert summary(card)[0] == "1 of 3 members voted"
+    assert "1 vote · 50%" in cards.texts(card), "Alex's vote still counts"
+
+
 async def test_without_a_roster_the_card_counts_people(bot):
     chat = teams.group_chat()  # the connector knows no roster for it
     card_id, vote = await posted_poll(bot, chat)

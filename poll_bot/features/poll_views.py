@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import payloads
 from ..cards import clip
@@ -82,19 +82,26 @@ def _votes(n: int) -> str:
     return ngettext("%(num)s vote", "%(num)s votes", n)
 
 
-def _voted(n: int, members: int = 0) -> str:
-    """"12 people voted", or with the roster read "12 of 40 members voted"."""
-    if 0 < members and n <= members:
-        return ngettext("%(voters)s of %(num)s member voted", "%(voters)s of %(num)s members voted", members,
-                        voters=number(n))
+class Participation(NamedTuple):
+    """How many of the conversation's members voted, once the bot has read its roster."""
+    voted: int = 0
+    members: int = 0  # 0: the roster is not read (or the poll is in a 1:1 chat)
+
+
+def _voted(n: int, roster: Participation) -> str:
+    """"12 people voted", or with the roster read "12 of 40 members voted" (people who voted and
+    have left since count in the tallies, not among the members)."""
+    if roster.members:
+        return ngettext("%(voters)s of %(num)s member voted", "%(voters)s of %(num)s members voted",
+                        roster.members, voters=number(roster.voted))
     return ngettext("%(num)s person voted", "%(num)s people voted", n)
 
 
 def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...] = (),
               viewer: PollViewer | None = None, voters: dict[int, list[str]] | None = None,
-              members: int = 0) -> PollView:
+              roster: Participation = Participation()) -> PollView:
     """The shared card (viewer None), or one person's view of it: the same layout, plus their
-    choices marked and, for the creator, the controls. members: the roster's size, 0 if unread."""
+    choices marked and, for the creator, the controls."""
     result = rules.tally(poll.options, results.counts, results.voters)
     leaders = [o for o in result.options if o.leading]
     mine = viewer.choices if viewer else frozenset()
@@ -129,8 +136,8 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
-        summary_line=(_summary(poll, result, leaders, members) if show_tallies
-                      else _hidden_summary(result, members=members)),
+        summary_line=(_summary(poll, result, leaders, roster) if show_tallies
+                      else _hidden_summary(result, roster=roster)),
         remind_payload=payloads.make("poll.remind", poll=poll.id),
         remind_title=(ngettext("🔔 Remind the person who hasn't voted",
                                "🔔 Remind the %(num)s people who haven't voted", viewer.to_remind)
@@ -187,19 +194,20 @@ def _closing_line(poll: Poll) -> str:
     return "⏰ " + _("Closes %(when)s", when=when(poll.closes_at)) if poll.is_open and poll.closes_at else ""
 
 
-def _hidden_summary(result: rules.Tally, only_you: bool = False, members: int = 0) -> str:
+def _hidden_summary(result: rules.Tally, only_you: bool = False, roster: Participation = Participation()) -> str:
     """A hidden poll's summary while it is open: how many voted, and when the results show."""
-    voted = _voted(result.voters, members) if result.voters or members else _("No votes yet")
+    voted = _voted(result.voters, roster) if result.voters or roster.members else _("No votes yet")
     note = _("only you see the results until the poll closes") if only_you else _("results show when the poll closes")
     return f"{voted} · {note}"
 
 
-def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult], members: int = 0) -> str:
+def _summary(poll: Poll, result: rules.Tally, leaders: list[rules.OptionResult],
+             roster: Participation = Participation()) -> str:
     of_voters = " · " + _("percentages are of voters") if poll.multiple_choice else ""
     if poll.is_open and poll.hidden:  # tallies shown: the creator's own view
-        return _hidden_summary(result, only_you=True, members=members)
+        return _hidden_summary(result, only_you=True, roster=roster)
     if poll.is_open:
-        return _voted(result.voters, members) + of_voters if result.voters or members else _("No votes yet.")
+        return _voted(result.voters, roster) + of_voters if result.voters or roster.members else _("No votes yet.")
     if not result.voters:
         return _("Final result: no votes were cast.")
     top = leaders[0].votes

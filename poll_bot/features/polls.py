@@ -24,7 +24,8 @@ from ..store.models import Card, Poll
 from ..turn import MessageEvent, Turn, message_privately, text_message, with_suggestions
 from .forms import open_form, submit_form
 from .places import place
-from .poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view, result_message
+from .poll_views import (WHO_VOTED_PER_OPTION, Participation, PollViewer, poll_form_view, poll_view,
+                         result_message)
 
 router = Router()
 
@@ -490,7 +491,7 @@ def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None])
     results = uow.polls.results(poll.id, poll.multiple_choice)
     voters = {} if poll.anonymous else uow.polls.first_voters(poll.id, [o.position for o in poll.options],
                                                                WHO_VOTED_PER_OPTION)
-    members = uow.people.member_count(poll.conversation_id)
+    roster = _participation(uow, poll)
     rendered: dict[PollViewer | None, dict[str, Any]] = {}
     views = []
     for viewer in viewers:
@@ -502,10 +503,21 @@ def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None])
             to_remind=len(_to_remind(uow, poll)) if is_creator and poll.is_open else 0,
         )
         if personal not in rendered:
-            view = poll_view(poll, results, audience, personal, voters, members)
+            view = poll_view(poll, results, audience, personal, voters, roster)
             rendered[personal] = render_card("poll", poll=view)
         views.append(rendered[personal])
     return views
+
+
+def _participation(uow: UnitOfWork, poll: Poll) -> Participation:
+    """How many of the members on the roster voted (those who left since are not counted)."""
+    members = uow.people.member_count(poll.conversation_id)
+    if not members:
+        return Participation()
+    if poll.anonymous:  # votes are kept under keyed hashes: hash each member to find theirs
+        people = uow.people.members(poll.conversation_id)
+        return Participation(len(people) - len(uow.polls.not_voted(poll, people)), members)
+    return Participation(uow.polls.members_voted(poll.id, poll.conversation_id), members)
 
 
 def _to_remind(uow: UnitOfWork, poll: Poll) -> list[Person]:

@@ -139,6 +139,16 @@ class PollStore:
         voted = {r[0] for r in self._conn.execute("SELECT DISTINCT user_id FROM votes WHERE poll_id = ?", (poll.id,))}
         return [p for p in people if self._voter(poll, p.id) not in voted]
 
+    def members_voted(self, poll_id: int, conversation_id: str) -> int:
+        """How many of the conversation's members (as last read) voted in this named poll."""
+        (count,) = fetch_one(
+            self._conn,
+            """SELECT COUNT(DISTINCT v.user_id) FROM votes v
+               JOIN conversation_members m ON m.conversation_id = ? AND m.user_id = v.user_id
+               WHERE v.poll_id = ?""",
+            (conversation_id, poll_id))
+        return count
+
     def not_reminded(self, poll: Poll, people: list[Person]) -> list[Person]:
         reminded = {r[0] for r in self._conn.execute("SELECT person FROM poll_reminders WHERE poll_id = ?", (poll.id,))}
         return [p for p in people if self._voter(poll, p.id) not in reminded]
