@@ -20,6 +20,7 @@ from .adapter import AuthenticationFailed, PollBotAdapter
 from .bot import PollBot, conversation_of
 from . import cards, i18n
 from .config import Config
+from .domain.polls import SHORTEST as SHORTEST_CLOSING
 from .i18n import N_, _
 from .signing import ExportLinks, server_secret
 from .features import CARD_RENDERERS, FOLLOWUPS, VIEWS_RENDERERS, approvals, build_router, export, polls, retention
@@ -89,7 +90,7 @@ def _services(config: Config, metrics: Metrics, clock: Callable[[], float]):
             app[ADAPTER], app[BOT] = adapter, PollBot(store, build_router(), metrics, VIEWS_RENDERERS,
                                                  app[LINKS], config.DOUBLE_PRESS_SECONDS)
             await pipeline.start()
-            timers = Timers(store, config)
+            timers = Timers(store, config, clock)
             await timers.tick()  # catch up on what fell due while the bot was down
             background = [asyncio.create_task(_prune_forever(store, budget)), asyncio.create_task(timers.run())]
             closing.push_async_callback(_cancel, background)
@@ -234,12 +235,16 @@ class Timers:
     """Polls' closing times, due dates, reminders and retention: checked every TIMER_SECONDS,
     and once at startup."""
 
-    def __init__(self, store: Store, config: Config):
+    def __init__(self, store: Store, config: Config, clock: Callable[[], float]):
         self._store = store
         self._config = config
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), timezone.utc)
 
     async def tick(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(timezone.utc)
+        now = now or self._now()
         reminder_after = timedelta(seconds=self._config.APPROVAL_REMINDER_SECONDS)
         while await self._store.run(alone("polls", polls.close_due), now):
             pass  # a batch per transaction
@@ -252,7 +257,7 @@ class Timers:
     async def run(self) -> None:
         while True:
             try:
-                await asyncio.sleep(await self.pause(datetime.now(timezone.utc)))
+                await asyncio.sleep(await self.pause(self._now()))
                 await self.tick()
             except Exception:
                 log.exception("timer tick failed; will try again")
@@ -260,11 +265,13 @@ class Timers:
 
     async def pause(self, now: datetime) -> float:
         """Seconds until the next tick: TIMER_SECONDS, or less when a poll closes sooner, so that it
-        closes on time (a second after at most)."""
+        closes on time (a second after at most). Never longer than the shortest closing time: a poll
+        made during the pause (here or on another instance) closes no sooner than that."""
+        longest = min(self._config.TIMER_SECONDS, SHORTEST_CLOSING.total_seconds())
         closing = await self._store.run(lambda uow: uow.polls.next_closing())
         if closing is None:
-            return self._config.TIMER_SECONDS
-        return min(self._config.TIMER_SECONDS, max((datetime.fromisoformat(closing) - now).total_seconds(), 1.0))
+            return longest
+        return min(longest, max((datetime.fromisoformat(closing) - now).total_seconds(), 1.0))
 
 
 TIMERS = web.AppKey("timers", Timers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -283,14 +284,23 @@ async def test_a_closing_time_missed_while_the_bot_was_down_closes_the_poll_at_s
     await first.press(chat, ALEX, card_id, cards.vote_buttons(shared(first, chat, card_id))["Sushi"])
     await first.press(chat, PAT, card_id, cards.vote_buttons(shared(first, chat, card_id))["Pizza"])
     await first.server.close()
-    first.db.execute("UPDATE polls SET closes_at = '2020-01-01T00:00:00.000+00:00'")  # down past its closing time
 
-    again = await make_bot(db=first.db)
+    again = await make_bot(db=first.db, clock=lambda: time.time() + 61)  # down past its closing time
     await again.settle()
 
     assert again.rows("SELECT status, closed_reason FROM polls") == [("closed", "deadline")]
     assert again.connector.texts(chat.id) == [CLOSED + "Tie: Pizza and Sushi, with 1 vote each"]
     assert cards.buttons(shared(again, chat, card_id)) == {}
+
+
+async def test_the_timer_never_sleeps_past_the_shortest_closing_time(make_bot):
+    """A poll made while the timer sleeps, here or on another instance, still closes on time."""
+    bot = await make_bot(TIMER_SECONDS=600)
+    timers = bot.server.app[TIMERS]
+    now = datetime.now(timezone.utc)
+    assert await timers.pause(now) == 60, "no poll yet"
+    await post_poll(bot, teams.group_chat(), f"poll --closes=2h {LUNCH}")
+    assert await timers.pause(now) == 60
 
 
 @only_typed
