@@ -1,6 +1,6 @@
 """`make bench` in its short mode, both paths (Submit and invoke) on a named and an anonymous poll on SQLite,
-and Submit on PostgreSQL: fails on a lost vote, a wrong final card or an invoke not answered with the voter's
-card, never on timing."""
+and Submit on PostgreSQL: fails on a lost vote, a final card whose voters or option counts differ from the
+database, or an invoke not answered with the voter's card; never on timing."""
 from __future__ import annotations
 
 import json
@@ -29,6 +29,8 @@ def test_short_benchmark_loses_no_vote_and_ends_on_the_right_card(tmp_path):
         assert round_["final_card_after_s"] is not None
         assert len(round_["bot_cpu_ms_per_vote"]) == 1 and round_["bot_cpu_ms_per_vote"][0] > 0
         assert 0 < round_["loop_cpu_ms_per_vote"] < round_["bot_cpu_ms_per_vote"][0]  # a thread of that process
+    assert report["slowest_final_card_s"] == max(r["final_card_after_s"] for r in report["per_round"])
+    assert "(target: within 2 s of the last vote)" in run.stdout
     assert report["durable_floor"]["cpu_ms_per_vote"] > 0
     assert [r["postgres_cpu_ms_per_vote"] is not None for r in report["per_round"]] == [False] * 4 + [True]
     assert "votes/s = min(N x 1000 / bot_cpu_ms_per_vote, C x 1000 / postgres_cpu_ms_per_vote)" in run.stdout
