@@ -6,11 +6,16 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 EXPORT_SECONDS = 24 * 3600  # how long an export link works
+
+
+class UnusableSecret(Exception):
+    """The secret file is there but holds no secret: the bot must not sign or hash with an empty key."""
 
 
 def server_secret(configured: str, folder: Path) -> bytes:
@@ -20,14 +25,30 @@ def server_secret(configured: str, folder: Path) -> bytes:
         return configured.encode()
     path = folder / "secret"
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made before, or by an instance starting at the same moment
-        return path.read_bytes().strip()
-    value = secrets.token_urlsafe(32).encode()
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(value)
+    if not path.exists():
+        _generate_secret(path)
+    value = path.read_bytes().strip()
+    if not value:
+        raise UnusableSecret(f"the secret file {path} is empty: set POLL_BOT_SECRET, "
+                             "or delete the file so that a new secret is generated")
     return value
+
+
+def _generate_secret(path: Path) -> None:
+    """Written whole under a temporary name, then linked into place: an instance starting at the
+    same moment finds either no file or the complete secret, never a half-written one."""
+    descriptor, temporary = tempfile.mkstemp(prefix=".secret-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_urlsafe(32).encode())
+            file.flush()
+            os.fsync(file.fileno())  # a crash after the link must not leave an empty secret
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another instance was first: its secret is the one
+    finally:
+        os.unlink(temporary)
 
 
 @dataclass(frozen=True)

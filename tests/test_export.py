@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from poll_bot.app import LINKS
-from poll_bot.signing import EXPORT_SECONDS, ExportLinks, server_secret
+from poll_bot.signing import EXPORT_SECONDS, ExportLinks, UnusableSecret, server_secret
 from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
@@ -116,7 +116,14 @@ def test_the_secret_is_generated_once_into_the_data_folder_and_kept_private(tmp_
     first = server_secret("", tmp_path / "data")
     assert len(first) >= 32 and server_secret("", tmp_path / "data") == first
     assert stat.S_IMODE(os.stat(tmp_path / "data" / "secret").st_mode) == 0o600
+    assert os.listdir(tmp_path / "data") == ["secret"], "no temporary file is left behind"
     assert server_secret("configured", tmp_path / "data") == b"configured"
+
+
+def test_an_empty_secret_file_is_refused(tmp_path):
+    (tmp_path / "secret").write_bytes(b"\n")
+    with pytest.raises(UnusableSecret, match=f"the secret file {tmp_path / 'secret'} is empty: set POLL_BOT_SECRET"):
+        server_secret("", tmp_path)
 
 
 @pytest.mark.parametrize("public_url", ["https://polls.contoso.example", "https://polls.contoso.example/"])
