@@ -65,6 +65,8 @@ class ExportLinks:
 
     def poll_of(self, token: str, now: float | None = None) -> int | None:
         """The poll a token is for, if it is genuine and has not expired."""
+        if not token.isascii():  # compare_digest refuses other text, and isdigit() takes other digits
+            return None
         poll, _, rest = token.partition(".")
         expires, _, signature = rest.partition(".")
         if not (poll.isdigit() and expires.isdigit() and len(poll) < 19 and len(expires) < 19):

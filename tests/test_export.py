@@ -104,7 +104,10 @@ async def test_a_forged_expired_or_stale_link_shows_nothing(bot):
                 f"{poll}.{expires}.{signature[:-2]}AA",
                 links.link(poll_id, now=time.time() - EXPORT_SECONDS - 1),  # expired
                 ExportLinks(b"another secret", "http://x").link(poll_id),
-                "not-a-token", f"{'9' * 40}.1.x"):
+                "not-a-token", f"{'9' * 40}.1.x",
+                "1.2.%C3%A9", f"{poll}.{expires}.{signature[:-1]}%C3%A9", "%D9%A1.2.x",  # not ASCII
+                f"{poll}.{expires}.{signature * 50}", "9" * 5000,  # very long
+                f"{poll}..{signature}", f".{expires}.{signature}", f"{poll}.{expires}.", "..", "...", "."):
         status, _, body = await fetch(bot, bad if bad.startswith("http") else f"/export/{bad}")
         assert status == 404 and b"Voter" not in body, bad
 
