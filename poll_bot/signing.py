@@ -86,11 +86,16 @@ class Pseudonyms:
     (HMAC-SHA-256 with the server secret) that only this bot can compute from the id again.
     A voter in an anonymous poll is a hash of their id and the poll, so one person still has one
     vote and can move it, yet their votes in two polls do not match (none of them can be traced
-    to another poll where they are named). A recent press is a hash of the presser and the button."""
+    to another poll where they are named). Whom an anonymous poll reminded to vote is a hash of
+    another kind, so it never equals their vote's (the reminder message itself goes to them by
+    name). A recent press is a hash of the presser and the button."""
     secret: bytes
 
     def voter(self, poll_id: int, user_id: str) -> str:
         return self._hash(f"voter\0{poll_id}\0{user_id}")
+
+    def reminded(self, poll_id: int, user_id: str) -> str:
+        return self._hash(f"reminded\0{poll_id}\0{user_id}")
 
     def press(self, user_id: str, press: str) -> str:
         return self._hash(f"press\0{user_id}\0{press}")
