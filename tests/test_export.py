@@ -16,6 +16,7 @@ from poll_bot.signing import EXPORT_SECONDS, ExportLinks, UnusableSecret, server
 from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
+HANNA = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
 HOSTILE = teams.Person("29:1hostile-id", "=HYPERLINK(\"http://evil.example\",\"click\")")
 
 
@@ -35,11 +36,15 @@ async def fetch(bot, url: str) -> tuple[int, dict, bytes]:
         return response.status, dict(response.headers), await response.read()
 
 
-def link_sent_to(bot, person) -> str:
+def export_card_sent_to(bot, person) -> dict:
     (chat,), = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", person.id)
     (card,) = [c for c in bot.connector.cards(chat) if c["actions"] and c["actions"][0]["type"] == "Action.OpenUrl"]
     assert "Lunch?" in cards.texts(card)
-    return card["actions"][0]["url"]
+    return card
+
+
+def link_sent_to(bot, person) -> str:
+    return export_card_sent_to(bot, person)["actions"][0]["url"]
 
 
 async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
@@ -51,7 +56,10 @@ async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
 
     assert not [c for c in bot.connector.calls_of("POST")[calls:] if c.conversation_id == chat.id], \
         "the link names who voted: it goes to the creator alone"
-    url = link_sent_to(bot, MEGAN)
+    card = export_card_sent_to(bot, MEGAN)
+    assert ("A spreadsheet (CSV) with one row per vote: option, voter and time. The link works for 24 hours, "
+            "for anyone who has it.") in cards.texts(card)
+    url = card["actions"][0]["url"]
     assert url.startswith("http://127.0.0.1:3978/export/"), "POLL_BOT_PUBLIC_URL unset: the bot's own address"
     status, headers, body = await fetch(bot, url)
     assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -70,10 +78,26 @@ async def test_an_anonymous_polls_export_has_counts_only(bot):
 
     await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Export results"))
 
-    status, _, body = await fetch(bot, link_sent_to(bot, MEGAN))
+    card = export_card_sent_to(bot, MEGAN)
+    assert ("A spreadsheet (CSV) with one row per option and its number of votes; it does not say who voted. "
+            "The link works for 24 hours, for anyone who has it.") in cards.texts(card)
+    status, _, body = await fetch(bot, card["actions"][0]["url"])
     assert status == 200
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows == [["Option", "Votes"], ["Pizza", "1"], ["'-Sushi", "1"], ["'@Tacos", "1"]]
+
+
+async def test_the_link_to_an_anonymous_polls_counts_says_so_in_german(bot):
+    chat = teams.group_chat()
+    await bot.say(teams.personal_chat(HANNA), HANNA, "hallo")
+    await bot.say(chat, HANNA, "poll --anonymous Lunch? | Pizza | Sushi")
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+
+    await bot.press(chat, HANNA, card_id, await bot.button(chat, HANNA, card_id, "Ergebnisse exportieren"))
+
+    card = export_card_sent_to(bot, HANNA)
+    assert ("Eine Tabelle (CSV) mit einer Zeile je Option und ihrer Anzahl Stimmen; wer abgestimmt hat, steht "
+            "nicht darin. Der Link gilt 24 Stunden, für alle, die ihn haben.") in cards.texts(card)
 
 
 async def test_only_the_creator_may_export(bot):
