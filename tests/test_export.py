@@ -17,15 +17,21 @@ from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
 HANNA = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
-HOSTILE = teams.Person("29:1hostile-id", "=HYPERLINK(\"http://evil.example\",\"click\")")
+# Voters whose names a spreadsheet would run as formulas; with the options "-Sushi", "@Tacos" and
+# "+Pasta" every start the export neutralises is covered.
+EQUALS = teams.Person("29:1hostile-equals", "=HYPERLINK(\"http://evil.example\",\"click\")")
+PLUS = teams.Person("29:1hostile-plus", "+cmd|' /C calc'!A0")
+TAB = teams.Person("29:1hostile-tab", "\t=1+1")
+RETURN = teams.Person("29:1hostile-return", "\r=1+1")
 
 
 async def poll_with_votes(bot, chat, flags=""):
     await bot.say(teams.personal_chat(MEGAN), MEGAN, "hello")  # the bot knows Megan's 1:1 chat
-    await bot.say(chat, MEGAN, f"poll {flags} Lunch? | Pizza | -Sushi | @Tacos")
+    await bot.say(chat, MEGAN, f"poll {flags} Lunch? | Pizza | -Sushi | @Tacos | +Pasta")
     (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
     vote = cards.vote_buttons(bot.connector.card(chat.id, card_id))
-    for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (HOSTILE, "@Tacos")):
+    for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (EQUALS, "@Tacos"), (PLUS, "+Pasta"),
+                           (TAB, "Pizza"), (RETURN, "-Sushi")):
         await bot.press(chat, person, card_id, vote[option])
     return card_id
 
@@ -67,7 +73,8 @@ async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["Option", "Voter", "Voted at (UTC)"]
     assert [row[:2] for row in rows[1:]] == [
-        ["Pizza", "Alex Wilber"], ["'-Sushi", "Patti Fernandez"], ["'@Tacos", "'" + HOSTILE.name]], \
+        ["Pizza", "Alex Wilber"], ["Pizza", "'\t=1+1"], ["'-Sushi", "Patti Fernandez"], ["'-Sushi", "'\r=1+1"],
+        ["'@Tacos", "'" + EQUALS.name], ["'+Pasta", "'" + PLUS.name]], \
         "cells that would run as formulas are neutralised"
     assert all(row[2].endswith("+00:00") for row in rows[1:])
 
@@ -84,7 +91,7 @@ async def test_an_anonymous_polls_export_has_counts_only(bot):
     status, _, body = await fetch(bot, card["actions"][0]["url"])
     assert status == 200
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows == [["Option", "Votes"], ["Pizza", "1"], ["'-Sushi", "1"], ["'@Tacos", "1"]]
+    assert rows == [["Option", "Votes"], ["Pizza", "2"], ["'-Sushi", "2"], ["'@Tacos", "1"], ["'+Pasta", "1"]]
 
 
 async def test_the_link_to_an_anonymous_polls_counts_says_so_in_german(bot):
