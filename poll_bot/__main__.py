@@ -20,7 +20,7 @@ from pathlib import Path
 from . import app_package, server
 from .config import Config
 from .logs import configure_logging
-from .signing import server_secret
+from .signing import UnusableSecret, server_secret
 from .store import Store
 from .store.db import backup as copy_database
 
@@ -28,7 +28,12 @@ from .store.db import backup as copy_database
 def main(argv: list[str] | None = None) -> None:
     configure_logging()
     args = _parser().parse_args(argv)
-    sys.exit(args.command(args))
+    try:
+        status = args.command(args)
+    except UnusableSecret as error:
+        print(f"poll-bot will not start: {error}", file=sys.stderr)
+        status = 2
+    sys.exit(status)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,11 +6,16 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 EXPORT_SECONDS = 24 * 3600  # how long an export link works
+
+
+class UnusableSecret(Exception):
+    """The secret file is there but holds no secret: the bot must not sign or hash with an empty key."""
 
 
 def server_secret(configured: str, folder: Path) -> bytes:
@@ -20,14 +25,30 @@ def server_secret(configured: str, folder: Path) -> bytes:
         return configured.encode()
     path = folder / "secret"
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made before, or by an instance starting at the same moment
-        return path.read_bytes().strip()
-    value = secrets.token_urlsafe(32).encode()
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(value)
+    if not path.exists():
+        _generate_secret(path)
+    value = path.read_bytes().strip()
+    if not value:
+        raise UnusableSecret(f"the secret file {path} is empty: set POLL_BOT_SECRET, "
+                             "or delete the file so that a new secret is generated")
     return value
+
+
+def _generate_secret(path: Path) -> None:
+    """Written whole under a temporary name, then linked into place: an instance starting at the
+    same moment finds either no file or the complete secret, never a half-written one."""
+    descriptor, temporary = tempfile.mkstemp(prefix=".secret-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_urlsafe(32).encode())
+            file.flush()
+            os.fsync(file.fileno())  # a crash after the link must not leave an empty secret
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another instance was first: its secret is the one
+    finally:
+        os.unlink(temporary)
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,8 @@ class ExportLinks:
 
     def poll_of(self, token: str, now: float | None = None) -> int | None:
         """The poll a token is for, if it is genuine and has not expired."""
+        if not token.isascii():  # compare_digest refuses other text, and isdigit() takes other digits
+            return None
         poll, _, rest = token.partition(".")
         expires, _, signature = rest.partition(".")
         if not (poll.isdigit() and expires.isdigit() and len(poll) < 19 and len(expires) < 19):
@@ -63,11 +86,16 @@ class Pseudonyms:
     (HMAC-SHA-256 with the server secret) that only this bot can compute from the id again.
     A voter in an anonymous poll is a hash of their id and the poll, so one person still has one
     vote and can move it, yet their votes in two polls do not match (none of them can be traced
-    to another poll where they are named). A recent press is a hash of the presser and the button."""
+    to another poll where they are named). Whom an anonymous poll reminded to vote is a hash of
+    another kind, so it never equals their vote's (the reminder message itself goes to them by
+    name). A recent press is a hash of the presser and the button."""
     secret: bytes
 
     def voter(self, poll_id: int, user_id: str) -> str:
         return self._hash(f"voter\0{poll_id}\0{user_id}")
+
+    def reminded(self, poll_id: int, user_id: str) -> str:
+        return self._hash(f"reminded\0{poll_id}\0{user_id}")
 
     def press(self, user_id: str, press: str) -> str:
         return self._hash(f"press\0{user_id}\0{press}")

@@ -211,7 +211,9 @@ def all_cards():
     yield "help", render_help_card(None, None)
     for subject in ("poll", "request"):
         yield f"deleted {subject}", render_card("deleted", subject=subject)
-    yield "export link", render_card("export", question=NASTY * 3, url="https://polls.contoso.example/export/1.2.x")
+    for anonymous in (False, True):
+        yield f"export link (anonymous: {anonymous})", render_card(
+            "export", question=NASTY * 3, url="https://polls.contoso.example/export/1.2.x", anonymous=anonymous)
 
 
 def cards_in(language: str) -> list[tuple[str, dict]]:

@@ -12,19 +12,26 @@ from urllib.parse import urlsplit
 import pytest
 
 from poll_bot.app import LINKS
-from poll_bot.signing import EXPORT_SECONDS, ExportLinks, server_secret
+from poll_bot.signing import EXPORT_SECONDS, ExportLinks, UnusableSecret, server_secret
 from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
-HOSTILE = teams.Person("29:1hostile-id", "=HYPERLINK(\"http://evil.example\",\"click\")")
+HANNA = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
+# Voters whose names a spreadsheet would run as formulas; with the options "-Sushi", "@Tacos" and
+# "+Pasta" every start the export neutralises is covered.
+EQUALS = teams.Person("29:1hostile-equals", "=HYPERLINK(\"http://evil.example\",\"click\")")
+PLUS = teams.Person("29:1hostile-plus", "+cmd|' /C calc'!A0")
+TAB = teams.Person("29:1hostile-tab", "\t=1+1")
+RETURN = teams.Person("29:1hostile-return", "\r=1+1")
 
 
 async def poll_with_votes(bot, chat, flags=""):
     await bot.say(teams.personal_chat(MEGAN), MEGAN, "hello")  # the bot knows Megan's 1:1 chat
-    await bot.say(chat, MEGAN, f"poll {flags} Lunch? | Pizza | -Sushi | @Tacos")
+    await bot.say(chat, MEGAN, f"poll {flags} Lunch? | Pizza | -Sushi | @Tacos | +Pasta")
     (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
     vote = cards.vote_buttons(bot.connector.card(chat.id, card_id))
-    for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (HOSTILE, "@Tacos")):
+    for person, option in ((ALEX, "Pizza"), (PAT, "-Sushi"), (EQUALS, "@Tacos"), (PLUS, "+Pasta"),
+                           (TAB, "Pizza"), (RETURN, "-Sushi")):
         await bot.press(chat, person, card_id, vote[option])
     return card_id
 
@@ -35,11 +42,15 @@ async def fetch(bot, url: str) -> tuple[int, dict, bytes]:
         return response.status, dict(response.headers), await response.read()
 
 
-def link_sent_to(bot, person) -> str:
+def export_card_sent_to(bot, person) -> dict:
     (chat,), = bot.rows("SELECT conversation_id FROM personal_chats WHERE user_id = ?", person.id)
     (card,) = [c for c in bot.connector.cards(chat) if c["actions"] and c["actions"][0]["type"] == "Action.OpenUrl"]
     assert "Lunch?" in cards.texts(card)
-    return card["actions"][0]["url"]
+    return card
+
+
+def link_sent_to(bot, person) -> str:
+    return export_card_sent_to(bot, person)["actions"][0]["url"]
 
 
 async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
@@ -51,7 +62,10 @@ async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
 
     assert not [c for c in bot.connector.calls_of("POST")[calls:] if c.conversation_id == chat.id], \
         "the link names who voted: it goes to the creator alone"
-    url = link_sent_to(bot, MEGAN)
+    card = export_card_sent_to(bot, MEGAN)
+    assert ("A spreadsheet (CSV) with one row per vote: option, voter and time. The link works for 24 hours, "
+            "for anyone who has it.") in cards.texts(card)
+    url = card["actions"][0]["url"]
     assert url.startswith("http://127.0.0.1:3978/export/"), "POLL_BOT_PUBLIC_URL unset: the bot's own address"
     status, headers, body = await fetch(bot, url)
     assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -59,7 +73,8 @@ async def test_the_creator_gets_a_link_to_a_csv_with_one_row_per_vote(bot):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["Option", "Voter", "Voted at (UTC)"]
     assert [row[:2] for row in rows[1:]] == [
-        ["Pizza", "Alex Wilber"], ["'-Sushi", "Patti Fernandez"], ["'@Tacos", "'" + HOSTILE.name]], \
+        ["Pizza", "Alex Wilber"], ["Pizza", "'\t=1+1"], ["'-Sushi", "Patti Fernandez"], ["'-Sushi", "'\r=1+1"],
+        ["'@Tacos", "'" + EQUALS.name], ["'+Pasta", "'" + PLUS.name]], \
         "cells that would run as formulas are neutralised"
     assert all(row[2].endswith("+00:00") for row in rows[1:])
 
@@ -70,10 +85,26 @@ async def test_an_anonymous_polls_export_has_counts_only(bot):
 
     await bot.press(chat, MEGAN, card_id, await bot.button(chat, MEGAN, card_id, "Export results"))
 
-    status, _, body = await fetch(bot, link_sent_to(bot, MEGAN))
+    card = export_card_sent_to(bot, MEGAN)
+    assert ("A spreadsheet (CSV) with one row per option and its number of votes; it does not say who voted. "
+            "The link works for 24 hours, for anyone who has it.") in cards.texts(card)
+    status, _, body = await fetch(bot, card["actions"][0]["url"])
     assert status == 200
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows == [["Option", "Votes"], ["Pizza", "1"], ["'-Sushi", "1"], ["'@Tacos", "1"]]
+    assert rows == [["Option", "Votes"], ["Pizza", "2"], ["'-Sushi", "2"], ["'@Tacos", "1"], ["'+Pasta", "1"]]
+
+
+async def test_the_link_to_an_anonymous_polls_counts_says_so_in_german(bot):
+    chat = teams.group_chat()
+    await bot.say(teams.personal_chat(HANNA), HANNA, "hallo")
+    await bot.say(chat, HANNA, "poll --anonymous Lunch? | Pizza | Sushi")
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+
+    await bot.press(chat, HANNA, card_id, await bot.button(chat, HANNA, card_id, "Ergebnisse exportieren"))
+
+    card = export_card_sent_to(bot, HANNA)
+    assert ("Eine Tabelle (CSV) mit einer Zeile je Option und ihrer Anzahl Stimmen; wer abgestimmt hat, steht "
+            "nicht darin. Der Link gilt 24 Stunden, für alle, die ihn haben.") in cards.texts(card)
 
 
 async def test_only_the_creator_may_export(bot):
@@ -104,7 +135,10 @@ async def test_a_forged_expired_or_stale_link_shows_nothing(bot):
                 f"{poll}.{expires}.{signature[:-2]}AA",
                 links.link(poll_id, now=time.time() - EXPORT_SECONDS - 1),  # expired
                 ExportLinks(b"another secret", "http://x").link(poll_id),
-                "not-a-token", f"{'9' * 40}.1.x"):
+                "not-a-token", f"{'9' * 40}.1.x",
+                "1.2.%C3%A9", f"{poll}.{expires}.{signature[:-1]}%C3%A9", "%D9%A1.2.x",  # not ASCII
+                f"{poll}.{expires}.{signature * 50}", "9" * 5000,  # very long
+                f"{poll}..{signature}", f".{expires}.{signature}", f"{poll}.{expires}.", "..", "...", "."):
         status, _, body = await fetch(bot, bad if bad.startswith("http") else f"/export/{bad}")
         assert status == 404 and b"Voter" not in body, bad
 
@@ -116,7 +150,14 @@ def test_the_secret_is_generated_once_into_the_data_folder_and_kept_private(tmp_
     first = server_secret("", tmp_path / "data")
     assert len(first) >= 32 and server_secret("", tmp_path / "data") == first
     assert stat.S_IMODE(os.stat(tmp_path / "data" / "secret").st_mode) == 0o600
+    assert os.listdir(tmp_path / "data") == ["secret"], "no temporary file is left behind"
     assert server_secret("configured", tmp_path / "data") == b"configured"
+
+
+def test_an_empty_secret_file_is_refused(tmp_path):
+    (tmp_path / "secret").write_bytes(b"\n")
+    with pytest.raises(UnusableSecret, match=f"the secret file {tmp_path / 'secret'} is empty: set POLL_BOT_SECRET"):
+        server_secret("", tmp_path)
 
 
 @pytest.mark.parametrize("public_url", ["https://polls.contoso.example", "https://polls.contoso.example/"])

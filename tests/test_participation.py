@@ -100,13 +100,24 @@ async def test_only_the_creator_may_remind(bot, group):
     assert bot.told(PAT) == []
 
 
-async def test_an_anonymous_polls_reminders_store_no_ones_id(bot, group):
+async def test_an_anonymous_polls_reminders_cannot_be_joined_to_its_votes(bot, group):
+    """The reminder message to each person is stored in clear (outbox, sent texts): the record of
+    whom the bot reminded must not match the record of their vote."""
     card_id, vote = await posted_poll(bot, group, "poll --anonymous Lunch? | Pizza | Sushi")
     await bot.press(group, ALEX, card_id, vote["Pizza"])
     creators_view = await bot.view(group, MEGAN, card_id)
 
     await bot.press(group, MEGAN, card_id, cards.buttons(creators_view)[REMIND])
+    await bot.press(group, MEGAN, card_id, cards.buttons(creators_view)[REMIND])  # pressed again on the old view
+    await bot.press(group, PAT, card_id, vote["Sushi"])  # reminded, she votes
 
-    stored = [person for (person,) in bot.rows("SELECT person FROM poll_reminders")]
-    assert len(stored) == 2 and not {PAT.id, LEE.id, ALEX.id} & set(stored)
-    assert any(t.startswith("Megan Bowen asks you to vote") for t in bot.told(PAT))
+    asked = "Megan Bowen asks you to vote: “Lunch?” in "
+    assert sum(t.startswith(asked) for t in bot.told(PAT)) == 1, "at most once per person and poll"
+    assert sum(t.startswith(asked) for t in bot.told(LEE)) == 1
+    assert bot.refusal(MEGAN) == "Nobody is left to remind: everyone has voted or was reminded already."
+    reminded = [person for (person,) in bot.rows("SELECT person FROM poll_reminders")]
+    in_votes = {value for row in bot.rows("SELECT * FROM votes") for value in row}
+    members = {text for person in (MEGAN, ALEX, PAT, LEE) for text in (person.id, person.name)}
+    assert len(reminded) == 2 and len(in_votes) > 2
+    assert not set(reminded) & in_votes, "a reminder record names the same voter as a vote"
+    assert not set(reminded) & members and not in_votes & members

@@ -88,6 +88,19 @@ def test_python_m_poll_bot_refuses_to_start(tmp_path, settings, says):
     assert not (tmp_path / "bot.sqlite3").exists()
 
 
+def test_python_m_poll_bot_refuses_an_empty_secret_file(tmp_path):
+    (tmp_path / "secret").write_bytes(b"")  # as an instance would have read it mid-write before
+    port = free_port()
+    result = subprocess.run([sys.executable, "-m", "poll_bot"], env=bot_env(tmp_path, port),
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith(f"poll-bot will not start: the secret file {tmp_path / 'secret'} is empty: "
+                                  "set POLL_BOT_SECRET, or delete the file so that a new secret is generated\n")
+    assert "Traceback" not in result.stderr
+    assert not listening(port)
+    assert not (tmp_path / "bot.sqlite3").exists()
+
+
 async def test_allow_unauthenticated_starts_it_on_every_interface(tmp_path):
     port = free_port()
     env = bot_env(tmp_path, port, HOST="0.0.0.0", POLL_BOT_ALLOW_UNAUTHENTICATED="1", LOG_LEVEL="WARNING")

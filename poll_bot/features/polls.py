@@ -356,7 +356,7 @@ def _export(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
     poll = _creators_poll(uow, turn, poll_id, "export")
     if poll is None:
         return
-    card = render_card("export", question=poll.question, url=turn.links.link(poll.id))
+    card = render_card("export", question=poll.question, url=turn.links.link(poll.id), anonymous=poll.anonymous)
     home = uow.cards.in_conversation("poll", poll.id, poll.conversation_id)
     turn.tell_privately(uow, card_message(card), about=home.id if home else None)
 

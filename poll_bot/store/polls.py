@@ -128,6 +128,11 @@ class PollStore:
         """Who a vote is stored under: the person's id, or in an anonymous poll a keyed hash of it."""
         return self._pseudonyms.voter(poll.id, user_id) if poll.anonymous else user_id
 
+    def _reminded(self, poll: Poll, user_id: str) -> str:
+        """Who a reminder is stored under: the person's id, or in an anonymous poll a keyed hash
+        unlike their vote's, so the two records cannot be joined."""
+        return self._pseudonyms.reminded(poll.id, user_id) if poll.anonymous else user_id
+
     def user_choices(self, poll: Poll, user_id: str) -> frozenset[int]:
         rows = self._conn.execute(
             "SELECT position FROM votes WHERE poll_id = ? AND user_id = ?", (poll.id, self._voter(poll, user_id))
@@ -151,13 +156,13 @@ class PollStore:
 
     def not_reminded(self, poll: Poll, people: list[Person]) -> list[Person]:
         reminded = {r[0] for r in self._conn.execute("SELECT person FROM poll_reminders WHERE poll_id = ?", (poll.id,))}
-        return [p for p in people if self._voter(poll, p.id) not in reminded]
+        return [p for p in people if self._reminded(poll, p.id) not in reminded]
 
     def remind(self, poll: Poll, user_id: str) -> bool:
         """Record that this person is reminded to vote; False if they already were (by anyone)."""
         cur = self._conn.execute(
             "INSERT INTO poll_reminders (poll_id, person, reminded_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (poll.id, self._voter(poll, user_id), utc_now()))
+            (poll.id, self._reminded(poll, user_id), utc_now()))
         return cur.rowcount == 1
 
     def add_vote(self, poll: Poll, position: int, user_id: str, user_name: str) -> None:
