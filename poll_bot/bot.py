@@ -81,7 +81,7 @@ class PollBot(TeamsActivityHandler):
             value = payloads.card_action(activity.value)
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
-            return personal.bad_request(f"{i18n._(UNKNOWN_BUTTON)} ({error})")
+            return personal.bad_request(i18n._(UNKNOWN_BUTTON))  # the detail is English, for the log alone
         turn = dataclasses.replace(self._turn(activity), answer_press=self._answers.collect)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
