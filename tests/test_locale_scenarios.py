@@ -3,6 +3,7 @@ language of their Teams client (`locale`), German or English, and English for an
 card keeps the language of the person who created it."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -147,6 +148,26 @@ async def test_a_bad_poll_is_explained_in_german_with_a_german_example(bot):
     assert last(bot, chat)[0] == ("Ich konnte die Umfrage nicht erstellen. Gib 2 bis 10 Optionen an (du hast 0 "
                                   "angegeben).\nBeispiel: poll Mittagessen am Freitag? | Pizza | Sushi | Tacos")
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+async def test_a_person_teams_names_no_one_is_jemand_to_german_readers(bot):
+    nameless = teams.Person("29:1nameless-teams-id", "", "a1b2c3d4-0000-4000-8000-000000000013", "de-DE")
+    group = teams.group_chat()
+    activity = teams.message(group, nameless, "poll Mittagessen? | Pizza | Sushi", bot.connector.url)
+    del activity["from"]["name"]
+    assert await bot.post(activity) == 200
+    await bot.settle()
+    assert bot.rows("SELECT creator_name FROM polls") == [("",)], "no English fallback is stored"
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    await bot.press(group, nameless, card_id, cards.vote_buttons(bot.connector.card(group.id, card_id))["Sushi"])
+
+    shared = bot.connector.card(group.id, card_id)
+    assert "Gefragt von Jemand" in cards.texts(shared)
+    (who_voted,) = [action["card"] for action in shared["actions"] if action["title"] == "Wer abgestimmt hat"]
+    assert "Jemand" in cards.texts(who_voted)
+    await bot.press(group, HANNA, card_id, await bot.button(group, nameless, card_id, "Umfrage beenden"))
+    assert bot.told(HANNA)[-1] == "Nur Jemand hat diese Umfrage erstellt und kann sie beenden."
+    assert "Someone" not in json.dumps([shared, bot.connector.messages(group.id)], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("accept,header", [
