@@ -4,6 +4,7 @@ card keeps the language of the person who created it."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -147,6 +148,22 @@ async def test_a_bad_poll_is_explained_in_german_with_a_german_example(bot):
     await bot.say(chat, HANNA, "poll Nur eine Frage")
     assert last(bot, chat)[0] == ("Ich konnte die Umfrage nicht erstellen. Gib 2 bis 10 Optionen an (du hast 0 "
                                   "angegeben).\nBeispiel: poll Mittagessen am Freitag? | Pizza | Sushi | Tacos")
+    assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+# The words of the English reply to an unknown flag, its flag names and the command left out.
+ENGLISH_REPLY_WORDS = re.compile(r"\b(I|couldn't|create|that|don't|know|the|flags|are|or|a|date|and|time|example|"
+                                 r"lunch|on|friday)\b", re.IGNORECASE)
+
+
+async def test_an_unknown_flag_is_explained_in_german_and_only_the_flag_names_stay_english(bot):
+    chat = teams.personal_chat(HANNA)
+    await bot.say(chat, HANNA, "poll --geheim Mittagessen? | Pizza | Sushi")
+    reply = last(bot, chat)[0]
+    assert reply.splitlines()[0] == (
+        "Ich konnte die Umfrage nicht erstellen. --geheim kenne ich nicht. Die Schalter sind --multi, --max=N, "
+        "--anonymous, --hidden, --closes=2h (oder ein Datum mit Uhrzeit), --add-options.")
+    assert ENGLISH_REPLY_WORDS.findall(re.sub(r"--[\w=-]+|\bpoll\b", "", reply)) == []
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
 
 

@@ -87,6 +87,14 @@ async def test_max_lets_each_person_choose_up_to_n_and_says_so_only_to_them(bot)
     assert bot.rows("SELECT position FROM votes ORDER BY position") == [(1,), (2,)]
 
 
+@pytest.mark.parametrize("dash", ["—", "–"])
+async def test_a_dash_a_phone_made_of_two_hyphens_works_as_the_flag(bot, dash):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat, f"poll {dash}anonymous {dash}hidden Secret? | Yes | No")
+    assert bot.rows("SELECT question, anonymous, hidden FROM polls") == [("Secret?", 1, 1)]
+    assert "📊 POLL · CHOOSE ONE · ANONYMOUS · RESULTS HIDDEN" in cards.texts(shared(bot, chat, card_id))
+
+
 async def test_anonymous_shows_nobody_who_voted_and_still_marks_each_persons_own_vote(bot):
     chat = teams.channel_thread()
     card_id = await post_poll(bot, chat, f"poll --anonymous {LUNCH}")
