@@ -16,6 +16,18 @@ from tests.support.teams import ALEX, MEGAN
 
 HANNA = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
 LENA = teams.Person("29:1lena-vogel-teams-id", "Lena Vogel", "a1b2c3d4-0000-4000-8000-000000000012", "de-AT")
+# Help: each poll flag, English in every language, and what it does in German.
+GERMAN_FLAGS = {
+    "--multi": "beliebig viele Stimmen",
+    "--max=N": "bis zu N Stimmen (--max=1 ist eine Stimme, die Vorgabe)",
+    "--anonymous": "niemand, auch du nicht, kann sehen, wer wofür gestimmt hat",
+    "--hidden": "Ergebnisse verborgen, bis die Umfrage endet (du siehst sie in deiner eigenen Ansicht)",
+    "--closes=2h": "endet nach 30m, 2h oder 3d (mindestens einer Minute) oder zu einem Datum mit Uhrzeit wie "
+                   "--closes=2026-12-01T17:00 in deiner Zeitzone, wie Teams sie meldet (sonst UTC); innerhalb "
+                   "eines Jahres",
+    "--add-options": "alle dürfen Optionen hinzufügen (du immer)",
+}
+FLAGS_INTRO = "Einstellungen einer Umfrage stehen direkt nach poll, vor der Frage:"
 
 
 def last(bot, chat):
@@ -46,6 +58,9 @@ async def test_german_answers_menu_and_help_and_the_commands_stay_english(bot):
     assert "• poll — ein Formular für Einfach- oder Mehrfachauswahl" in lines
     assert "• my open polls — deine offenen Umfragen, in allen Chats" in lines
     assert any(line.startswith("• approval Neue Laptops | ") for line in lines)
+    assert FLAGS_INTRO in lines
+    for flag, what in GERMAN_FLAGS.items():
+        assert f"• {flag} — {what}" in lines
 
 
 @pytest.mark.parametrize("locale", ["en-US", "fr-FR", "tlh", ""])
@@ -66,6 +81,10 @@ async def test_the_help_card_in_a_group_chat_is_in_the_askers_language(bot):
     assert card["fallbackText"] == ("Poll Bot macht Live-Umfragen und Genehmigungen. Erwähne mich mit help, "
                                     "um zu sehen, was ich kann.")
     assert "Erwähne mich, dann eins davon:" in cards.texts(card)
+    assert FLAGS_INTRO in cards.texts(card)
+    facts = {fact["title"]: fact["value"] for node in card["body"] if node["type"] == "FactSet"
+             for fact in node["facts"]}
+    assert GERMAN_FLAGS.items() <= facts.items()
 
 
 async def test_a_bad_request_is_explained_in_the_senders_language(bot):

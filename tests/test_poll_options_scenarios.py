@@ -265,9 +265,16 @@ async def test_a_bad_flag_creates_nothing_and_says_what_to_fix(bot, flags, says)
 async def test_help_lists_the_flags(bot):
     chat = teams.personal_chat()
     await bot.say(chat, MEGAN, "help")
-    help_text = bot.connector.texts(chat.id)[-1]
-    for flag in ("--multi", "--max=N", "--anonymous", "--hidden", "--closes=", "--add-options"):
-        assert flag in help_text
+    lines = bot.connector.texts(chat.id)[-1].splitlines()
+    assert "Poll options go right after poll, before the question:" in lines
+    for line in ("• --multi — any number of choices",
+                 "• --max=N — up to N choices (--max=1 is one choice, the default)",
+                 "• --anonymous — nobody, you included, can see who voted for what",
+                 "• --hidden — results hidden until the poll closes (you see them in your own view)",
+                 "• --closes=2h — closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
+                 "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't); within a year",
+                 "• --add-options — anyone may add options (you always may)"):
+        assert line in lines
 
 
 # Closing times -------------------------------------------------------------------------

@@ -44,7 +44,8 @@ POLL_FLAGS = (
     ("--anonymous", N_("nobody, you included, can see who voted for what")),
     ("--hidden", N_("results hidden until the poll closes (you see them in your own view)")),
     ("--closes=2h", N_("closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
-                       "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't)")),
+                       "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't); "
+                       "within a year")),
     ("--add-options", N_("anyone may add options (you always may)")),
 )
 FLAGS_INTRO = N_("Poll options go right after poll, before the question:")
