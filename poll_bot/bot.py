@@ -81,7 +81,7 @@ class PollBot(TeamsActivityHandler):
             value = payloads.card_action(activity.value)
         except payloads.PayloadError as error:
             log.warning("rejected adaptiveCard/action from %s: %s", activity.from_property.id, error)
-            return personal.bad_request(f"{i18n._(UNKNOWN_BUTTON)} ({error})")
+            return personal.bad_request(i18n._(UNKNOWN_BUTTON))  # the detail is English, for the log alone
         turn = dataclasses.replace(self._turn(activity), answer_press=self._answers.collect)
         pressed = await self._router.dispatch_action(turn, value)
         if pressed is None:
@@ -145,7 +145,7 @@ class PollBot(TeamsActivityHandler):
             # Messages and invokes are handled once per id (Teams may redeliver); events are idempotent.
             activity_id=(activity.id or "") if activity.type == "message" or invoked else "",
             conversation=conversation_of(activity),
-            user=User(id=sender.id, name=sender.name or "Someone"),
+            user=User(id=sender.id, name=sender.name or ""),  # "": shown as "Someone"
             store=self._store,
             double_press_window=self._double_press_window,
             mentions=mentions_of(activity),
@@ -189,7 +189,7 @@ def mentions_of(activity: Activity) -> tuple[User, ...]:
     for user_id, name, mention_text in _mentions(activity):
         if user_id != bot_id:
             where = text.find(mention_text) if mention_text else -1
-            found.append((where if where >= 0 else len(text), User(user_id, name or "Someone")))
+            found.append((where if where >= 0 else len(text), User(user_id, name)))
     return tuple(dict.fromkeys(user for _, user in sorted(found, key=lambda pair: pair[0])))
 
 

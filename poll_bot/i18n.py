@@ -132,6 +132,12 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return chosen % {"num": number(num), **variables}
 
 
+def name_or_someone(name: str) -> str:
+    """A person's name as shown. Teams sometimes sends none: the bot stores "" and shows "Someone" in
+    the reader's language."""
+    return name or _("Someone")
+
+
 def number(value: int) -> str:
     """1234 as people write it in the current language: "1,234", "1.234"."""
     return _format_number(value, _current.get().locale)

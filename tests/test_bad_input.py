@@ -14,6 +14,7 @@ from tests.support import cards, teams
 from tests.support.teams import ALEX, MEGAN, PAT
 
 CHAT = teams.group_chat()
+UNKNOWN_BUTTON = "That button isn't one I recognise, so nothing was changed. Try the latest card."
 
 
 @pytest.fixture(autouse=True)
@@ -107,9 +108,21 @@ async def test_an_adaptive_card_action_with_a_malformed_value_gets_a_bad_request
 
     assert status == 200
     assert reply["statusCode"] == 400 and reply["type"] == "application/vnd.microsoft.error"
-    assert reply["value"]["code"] == "BadRequest" and reply["value"]["message"]
+    assert reply["value"] == {"code": "BadRequest", "message": UNKNOWN_BUTTON}, "the reason is for the log alone"
     assert bot.rows("SELECT * FROM votes") == votes
     assert len(bot.connector.calls) == calls
+
+
+async def test_a_malformed_adaptive_card_action_is_refused_in_the_pressers_language_and_logged(voted, logs):
+    bot, card_id, _ = voted
+    activity = card_action(bot, card_id, MALFORMED_ACTIONS["Action.Submit"])
+    activity["locale"] = "de-DE"
+
+    status, reply = await answer(bot, activity)
+
+    german = "Diese Schaltfläche kenne ich nicht, daher wurde nichts geändert. Versuch es mit der neuesten Karte."
+    assert status == 200 and reply["value"] == {"code": "BadRequest", "message": german}
+    assert "not an Action.Execute" in logs.text
 
 
 async def test_other_invokes_are_not_implemented_and_a_well_formed_action_votes(voted):

@@ -3,6 +3,8 @@ language of their Teams client (`locale`), German or English, and English for an
 card keeps the language of the person who created it."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -14,6 +16,18 @@ from tests.support.teams import ALEX, MEGAN
 
 HANNA = teams.Person("29:1hanna-schmidt-teams-id", "Hanna Schmidt", "a1b2c3d4-0000-4000-8000-000000000011", "de-DE")
 LENA = teams.Person("29:1lena-vogel-teams-id", "Lena Vogel", "a1b2c3d4-0000-4000-8000-000000000012", "de-AT")
+# Help: each poll flag, English in every language, and what it does in German.
+GERMAN_FLAGS = {
+    "--multi": "beliebig viele Stimmen",
+    "--max=N": "bis zu N Stimmen (--max=1 ist eine Stimme, die Vorgabe)",
+    "--anonymous": "niemand, auch du nicht, kann sehen, wer wofür gestimmt hat",
+    "--hidden": "Ergebnisse verborgen, bis die Umfrage endet (du siehst sie in deiner eigenen Ansicht)",
+    "--closes=2h": "endet nach 30m, 2h oder 3d (mindestens einer Minute) oder zu einem Datum mit Uhrzeit wie "
+                   "--closes=2026-12-01T17:00 in deiner Zeitzone, wie Teams sie meldet (sonst UTC); innerhalb "
+                   "eines Jahres",
+    "--add-options": "alle dürfen Optionen hinzufügen (du immer)",
+}
+FLAGS_INTRO = "Einstellungen einer Umfrage stehen direkt nach poll, vor der Frage:"
 
 
 def last(bot, chat):
@@ -44,6 +58,9 @@ async def test_german_answers_menu_and_help_and_the_commands_stay_english(bot):
     assert "• poll — ein Formular für Einfach- oder Mehrfachauswahl" in lines
     assert "• my open polls — deine offenen Umfragen, in allen Chats" in lines
     assert any(line.startswith("• approval Neue Laptops | ") for line in lines)
+    assert FLAGS_INTRO in lines
+    for flag, what in GERMAN_FLAGS.items():
+        assert f"• {flag} — {what}" in lines
 
 
 @pytest.mark.parametrize("locale", ["en-US", "fr-FR", "tlh", ""])
@@ -64,6 +81,10 @@ async def test_the_help_card_in_a_group_chat_is_in_the_askers_language(bot):
     assert card["fallbackText"] == ("Poll Bot macht Live-Umfragen und Genehmigungen. Erwähne mich mit help, "
                                     "um zu sehen, was ich kann.")
     assert "Erwähne mich, dann eins davon:" in cards.texts(card)
+    assert FLAGS_INTRO in cards.texts(card)
+    facts = {fact["title"]: fact["value"] for node in card["body"] if node["type"] == "FactSet"
+             for fact in node["facts"]}
+    assert GERMAN_FLAGS.items() <= facts.items()
 
 
 async def test_a_bad_request_is_explained_in_the_senders_language(bot):
@@ -147,6 +168,42 @@ async def test_a_bad_poll_is_explained_in_german_with_a_german_example(bot):
     assert last(bot, chat)[0] == ("Ich konnte die Umfrage nicht erstellen. Gib 2 bis 10 Optionen an (du hast 0 "
                                   "angegeben).\nBeispiel: poll Mittagessen am Freitag? | Pizza | Sushi | Tacos")
     assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+# The words of the English reply to an unknown flag, its flag names and the command left out.
+ENGLISH_REPLY_WORDS = re.compile(r"\b(I|couldn't|create|that|don't|know|the|flags|are|or|a|date|and|time|example|"
+                                 r"lunch|on|friday)\b", re.IGNORECASE)
+
+
+async def test_an_unknown_flag_is_explained_in_german_and_only_the_flag_names_stay_english(bot):
+    chat = teams.personal_chat(HANNA)
+    await bot.say(chat, HANNA, "poll --geheim Mittagessen? | Pizza | Sushi")
+    reply = last(bot, chat)[0]
+    assert reply.splitlines()[0] == (
+        "Ich konnte die Umfrage nicht erstellen. --geheim kenne ich nicht. Die Schalter sind --multi, --max=N, "
+        "--anonymous, --hidden, --closes=2h (oder ein Datum mit Uhrzeit), --add-options.")
+    assert ENGLISH_REPLY_WORDS.findall(re.sub(r"--[\w=-]+|\bpoll\b", "", reply)) == []
+    assert bot.rows("SELECT COUNT(*) FROM polls") == [(0,)]
+
+
+async def test_a_person_teams_names_no_one_is_jemand_to_german_readers(bot):
+    nameless = teams.Person("29:1nameless-teams-id", "", "a1b2c3d4-0000-4000-8000-000000000013", "de-DE")
+    group = teams.group_chat()
+    activity = teams.message(group, nameless, "poll Mittagessen? | Pizza | Sushi", bot.connector.url)
+    del activity["from"]["name"]
+    assert await bot.post(activity) == 200
+    await bot.settle()
+    assert bot.rows("SELECT creator_name FROM polls") == [("",)], "no English fallback is stored"
+    (card_id,), = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll'")
+    await bot.press(group, nameless, card_id, cards.vote_buttons(bot.connector.card(group.id, card_id))["Sushi"])
+
+    shared = bot.connector.card(group.id, card_id)
+    assert "Gefragt von Jemand" in cards.texts(shared)
+    (who_voted,) = [action["card"] for action in shared["actions"] if action["title"] == "Wer abgestimmt hat"]
+    assert "Jemand" in cards.texts(who_voted)
+    await bot.press(group, HANNA, card_id, await bot.button(group, nameless, card_id, "Umfrage beenden"))
+    assert bot.told(HANNA)[-1] == "Nur Jemand hat diese Umfrage erstellt und kann sie beenden."
+    assert "Someone" not in json.dumps([shared, bot.connector.messages(group.id)], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("accept,header", [

@@ -94,6 +94,40 @@ def test_a_time_zone_teams_did_not_send_is_utc_and_the_reply_says_so():
     assert "(read in UTC+05:30)" in problem("--closes=2026-11-21T11:00 Q? | a | b", "+05:30")
 
 
+@pytest.mark.parametrize("dash", ["—", "–"])
+def test_a_dash_a_phone_made_of_two_hyphens_before_a_flags_name_is_that_flag(dash):
+    draft = rules.draft_from_command(f"{dash}anonymous {dash}MAX=2 Secret? | a | b | c", NOW)
+    assert draft.question == "Secret?"
+    assert draft.settings == rules.PollSettings(multiple_choice=True, max_choices=2, anonymous=True)
+    assert "--max needs a whole number" in problem(f"{dash}max=0 Q? | a | b")
+
+
+def test_a_dash_before_any_other_word_is_part_of_the_question():
+    for question in ("—secret Q?", "– anonymous Q?", "—", "Q? —anonymous"):
+        draft = rules.draft_from_command(f"{question} | a | b", NOW)
+        assert (draft.question, draft.settings) == (question, rules.PollSettings())
+
+
+def test_a_time_the_clocks_skip_is_refused_and_one_they_repeat_is_its_first_occurrence():
+    assert problem("--closes=2027-03-28T02:30 Q? | a | b", BERLIN) == (
+        "--closes=2027-03-28T02:30 does not exist in Europe/Berlin: the clocks jump past it when daylight "
+        "saving time starts. Give another time.")
+    assert settings("--closes=2027-03-28T03:00", BERLIN).closes_at == datetime(2027, 3, 28, 1, 0, tzinfo=timezone.utc)
+    assert settings("--closes=2027-10-31T02:30", BERLIN).closes_at.astimezone(timezone.utc) == \
+        datetime(2027, 10, 31, 0, 30, tzinfo=timezone.utc), "summer time's 02:30, the first"
+    assert settings("--closes=2027-03-28T02:30", "+01:00").closes_at == \
+        datetime(2027, 3, 28, 1, 30, tzinfo=timezone.utc), "a fixed offset skips nothing"
+
+
+def test_local_time_knows_the_gaps_of_a_real_zone():
+    berlin = ZoneInfo(BERLIN)
+    for skipped in ("02:00", "02:30", "02:59"):
+        with pytest.raises(times.SkippedTime):
+            times.local_time("2027-03-28", skipped, berlin)
+    assert times.local_time("2027-03-28", "01:59", berlin).utcoffset() == timedelta(hours=1)
+    assert times.local_time("2027-03-28", "03:00", berlin).utcoffset() == timedelta(hours=2)
+
+
 def test_flags_only_come_before_the_question():
     draft = rules.draft_from_command("Is --hidden a flag? | yes | --no", NOW)
     assert draft.question == "Is --hidden a flag?" and draft.options == ("yes", "--no")
@@ -171,6 +205,7 @@ def test_a_closing_day_without_a_time_ends_with_that_day_where_the_creator_is():
     ({"max_choices": "3"}, "To let people choose more than one option, pick “Any number of options”."),
     ({"max_choices": "12", "choice_mode": "multiple"}, "a whole number up to 10."),
     ({"max_choices": "4", "choice_mode": "multiple"}, "Up to 4 choices is more than the 3 options"),
+    ({"closes_date": "2027-03-28", "closes_time": "02:30"}, "The closing time does not exist in Europe/Berlin"),
     ({"anonymous": "yes"}, "Switch the options on or off."),
     ({"choice_mode": "ranked"}, "Pick single or multiple choice."),
 ])

@@ -88,6 +88,48 @@ async def test_max_lets_each_person_choose_up_to_n_and_says_so_only_to_them(bot)
     assert bot.rows("SELECT position FROM votes ORDER BY position") == [(1,), (2,)]
 
 
+async def test_max_1_is_a_single_choice_poll(bot):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat, f"poll --max=1 {LUNCH}")
+    assert bot.rows("SELECT multiple_choice, max_choices FROM polls") == [(0, 0)]
+    assert "📊 POLL · CHOOSE ONE" in cards.texts(shared(bot, chat, card_id))
+
+    vote = cards.vote_buttons(shared(bot, chat, card_id))
+    await bot.press(chat, ALEX, card_id, vote["Pizza"])
+    await bot.press(chat, ALEX, card_id, vote["Sushi"])  # moves his vote
+    assert bot.rows("SELECT position FROM votes") == [(1,)]
+    assert cards.my_votes(await bot.view(chat, ALEX, card_id)) == ["Sushi"]
+
+
+async def test_the_issues_example_sets_every_option_and_the_card_shows_them(bot):
+    chat = teams.channel_thread()
+    before = datetime.now(timezone.utc)
+    card_id = await post_poll(bot, chat, f"poll --anonymous --hidden --closes=2h --max=2 --add-options {LUNCH}")
+    after = datetime.now(timezone.utc)
+
+    (question, *settings, closes_at), = bot.rows(
+        "SELECT question, multiple_choice, max_choices, anonymous, hidden, anyone_adds, closes_at FROM polls")
+    assert (question, *settings) == ("Lunch on Friday?", 1, 2, 1, 1, 1)
+    assert before + timedelta(hours=2) <= stored(closes_at) <= after + timedelta(hours=2)
+    await bot.press(chat, ALEX, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Pizza"])
+    card = shared(bot, chat, card_id)
+    texts = cards.texts(card)
+    assert texts[0] == "📊 POLL · CHOOSE UP TO 2 · ANONYMOUS · RESULTS HIDDEN"
+    assert "Lunch on Friday?" in texts and any(text.startswith("⏰ Closes {{DATE(") for text in texts)
+    assert "1 person voted · results show when the poll closes" in texts
+    assert cards.options(card) == ["Pizza", "Sushi", "Tacos"] and cards.option_counts(card) == {}
+    assert "Add option" in cards.buttons(card), "anyone may add options"
+    assert bot.rows("SELECT user_name FROM votes") == [("",)], "anonymous: no name stored"
+
+
+@pytest.mark.parametrize("dash", ["—", "–"])
+async def test_a_dash_a_phone_made_of_two_hyphens_works_as_the_flag(bot, dash):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat, f"poll {dash}anonymous {dash}hidden Secret? | Yes | No")
+    assert bot.rows("SELECT question, anonymous, hidden FROM polls") == [("Secret?", 1, 1)]
+    assert "📊 POLL · CHOOSE ONE · ANONYMOUS · RESULTS HIDDEN" in cards.texts(shared(bot, chat, card_id))
+
+
 async def test_anonymous_shows_nobody_who_voted_and_still_marks_each_persons_own_vote(bot):
     chat = teams.channel_thread()
     card_id = await post_poll(bot, chat, f"poll --anonymous {LUNCH}")
@@ -235,15 +277,26 @@ async def test_without_add_options_only_the_creator_adds_options(bot):
     assert bot.refusal(MEGAN) == "This poll is closed, so no option was added."
 
 
+CLOSES_FORMAT = "--closes needs a duration like 30m, 2h or 3d, or a date and time like --closes=2026-12-01T17:00"
+
+
 @only_typed
 @pytest.mark.parametrize("flags,says", [
     ("--max=0", "--max needs a whole number from 1 to 10, like --max=2 (not '0')."),
+    ("--max=11", "--max needs a whole number from 1 to 10, like --max=2 (not '11')."),
+    ("--max", "--max needs a value, like --max=2."),
+    ("--max=2 --max=3", "Give --max once."),
+    ("--closes", "--closes needs a value, like --closes=2h."),
+    ("--closes=366d", "--closes=366d is more than a year away: give a closing time within a year."),
+    ("--closes=59s", f"{CLOSES_FORMAT} (not '59s')."),
+    ("--closes=2026-12-01T17:00:00", f"{CLOSES_FORMAT} (not '2026-12-01T17:00:00')."),
+    ("--closes=2026-12-01 17:00", f"{CLOSES_FORMAT} (not '2026-12-01')."),
     ("--max=4", "Up to 4 choices is more than the 3 options: allow at most 3."),
     ("--multi --max=2", "Use --multi (any number of choices) or --max=N (up to N), not both."),
     ("--multi=yes", "--multi takes no value: write just --multi."),
     ("--anonymous=yes", "--anonymous takes no value: write just --anonymous."),
     ("--hidden --hidden", "Give --hidden once."),
-    ("--closes=0m", "--closes=0m is less than a minute away"),
+    ("--closes=0m", "--closes=0m is less than a minute away: give a closing time at least a minute from now."),
     ("--closes=soon", "--closes needs a duration like 30m, 2h or 3d"),
     ("--closes=2020-01-01T10:00", "--closes=2020-01-01T10:00 is in the past (read in America/Los_Angeles)"),
     ("--closes=2026-02-30T10:00", "--closes=2026-02-30T10:00 is no real date and time."),
@@ -258,9 +311,16 @@ async def test_a_bad_flag_creates_nothing_and_says_what_to_fix(bot, flags, says)
 async def test_help_lists_the_flags(bot):
     chat = teams.personal_chat()
     await bot.say(chat, MEGAN, "help")
-    help_text = bot.connector.texts(chat.id)[-1]
-    for flag in ("--multi", "--max=N", "--anonymous", "--hidden", "--closes=", "--add-options"):
-        assert flag in help_text
+    lines = bot.connector.texts(chat.id)[-1].splitlines()
+    assert "Poll options go right after poll, before the question:" in lines
+    for line in ("• --multi — any number of choices",
+                 "• --max=N — up to N choices (--max=1 is one choice, the default)",
+                 "• --anonymous — nobody, you included, can see who voted for what",
+                 "• --hidden — results hidden until the poll closes (you see them in your own view)",
+                 "• --closes=2h — closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
+                 "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't); within a year",
+                 "• --add-options — anyone may add options (you always may)"):
+        assert line in lines
 
 
 # Closing times -------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..i18n import N_, _, ngettext, number
+from ..i18n import N_, _, name_or_someone, ngettext, number
 from . import InputError
 
 POLICIES = {
@@ -132,7 +132,8 @@ def decision_problem(approval: Approval, user_id: str, verdict: str, reason: str
         return (_("You already approved this request.") if approver.decision == "approved"
                 else _("You already rejected this request."))
     if approver not in current_turn(approval):
-        return _("It's %(name)s's turn first; you'll be asked when it's yours.", name=current_turn(approval)[0].name)
+        return _("It's %(name)s's turn first; you'll be asked when it's yours.",
+                 name=name_or_someone(current_turn(approval)[0].name))
     if verdict == "rejected" and not reason.strip():
         return _("Give a reason when you reject.")
     if len(reason) > MAX_REASON:
@@ -172,7 +173,7 @@ def reassign_problem(approval: Approval, user_id: str, new: Person) -> str | Non
     if new.id == approval.requester.id:
         return _("The requester can't approve their own request.")
     if approval.approver(new.id) is not None:
-        return _("%(name)s is already an approver of this request.", name=new.name)
+        return _("%(name)s is already an approver of this request.", name=name_or_someone(new.name))
     return None
 
 

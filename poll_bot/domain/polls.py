@@ -39,9 +39,9 @@ class PollDraft:
 # Flags come right after `poll`, before the question, each one word (issue 11's syntax).
 FLAGS = {"multi": "--multi", "max": "--max=2", "anonymous": "--anonymous", "hidden": "--hidden",
          "closes": "--closes=2h", "add-options": "--add-options"}
-FLAG_LIST = "--multi, --max=N, --anonymous, --hidden, --closes=2h (or a date and time), --add-options"
 _VALUED = ("max", "closes")
-_LEADING_FLAG = re.compile(r"\s*(--\S*)")
+# Phone keyboards turn a typed `--` into an em or en dash: before a flag's name, one means `--`.
+_LEADING_FLAG = re.compile(r"\s*(--|[—–])(\S*)")
 _DURATION = re.compile(r"^(\d{1,6})([mhd])$")
 _DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$")
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
@@ -50,10 +50,14 @@ LONGEST = timedelta(days=365)
 
 
 def split_flags(args: str) -> tuple[list[str], str]:
-    """The leading `--flag` words, and the rest (`Question | Option | ...`)."""
+    """The leading `--flag` words, and the rest (`Question | Option | ...`). A word starting with
+    `—` or `–` instead of `--` counts as a flag only if a flag's name follows."""
     flags = []
     while match := _LEADING_FLAG.match(args):
-        flags.append(match.group(1))
+        dashes, word = match.groups()
+        if dashes != "--" and word.partition("=")[0].casefold() not in FLAGS:
+            break
+        flags.append("--" + word)
         args = args[match.end():]
     return flags, args
 
@@ -82,7 +86,8 @@ def _settings_from_flags(flags: list[str], now: datetime, zone_name: str, proble
         name, has_value, value = flag[2:].partition("=")
         name = name.casefold()
         if name not in FLAGS:
-            problems.append(_("I don't know %(flag)s. The flags are %(flags)s.", flag=flag, flags=FLAG_LIST))
+            problems.append(_("I don't know %(flag)s. The flags are --multi, --max=N, --anonymous, --hidden, "
+                              "--closes=2h (or a date and time), --add-options.", flag=flag))
         elif name in given:
             problems.append(_("Give %(flag)s once.", flag=f"--{name}"))
         elif name in _VALUED and not value:
@@ -117,6 +122,9 @@ def _closing(value: str, now: datetime, zone_name: str, problems: list[str]) -> 
     elif date_time:
         try:
             closes_at = times.local_time(*date_time.groups(), times.zone(zone_name))
+        except times.SkippedTime:
+            problems.append(_skipped(f"--closes={value}", zone_name))
+            return None
         except ValueError:
             problems.append(_("%(flag)s is no real date and time.", flag=f"--closes={value}"))
             return None
@@ -144,6 +152,11 @@ def _closing_problem(closes_at: datetime, now: datetime, what: str, zone_name: s
     if closes_at - now > LONGEST:
         return _("%(what)s is more than a year away: give a closing time within a year.", what=what)
     return None
+
+
+def _skipped(what: str, zone_name: str) -> str:
+    return _("%(what)s does not exist in %(zone)s: the clocks jump past it when daylight saving time starts. "
+             "Give another time.", what=what, zone=times.zone_label(zone_name))
 
 
 CHOICE_MODES = ("single", "multiple")
@@ -188,6 +201,9 @@ def _form_closing(day: str, time_of_day: str, now: datetime, zone_name: str, pro
         return None
     try:
         closes_at = times.local_time(day, time_of_day or "23:59:59", times.zone(zone_name))
+    except times.SkippedTime:
+        problems.append(_skipped(_("The closing time"), zone_name))
+        return None
     except ValueError:
         problems.append(_("Give the closing time as a date and a time."))
         return None

@@ -30,11 +30,20 @@ def zone_label(name: str) -> str:
     return f"UTC{name}" if _OFFSET.match(name) else name
 
 
+class SkippedTime(ValueError):
+    """The clocks of the zone jump past this local time (daylight saving time starts)."""
+
+
 def local_time(day: str, time_of_day: str, tz: tzinfo) -> datetime:
-    """`2026-12-01` and `17:00` in this zone, as an aware datetime; ValueError if they are no date or time."""
+    """`2026-12-01` and `17:00` in this zone, as an aware datetime; ValueError if they are no date or
+    time, SkippedTime if the zone's clocks skip them. A time that happens twice (clocks going back)
+    is its first occurrence: fold=0, the datetime default."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) or not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", time_of_day):
         raise ValueError(f"not a date and time: {day} {time_of_day}")
-    return datetime.fromisoformat(f"{day}T{time_of_day}").replace(tzinfo=tz)
+    moment = datetime.fromisoformat(f"{day}T{time_of_day}").replace(tzinfo=tz)
+    if moment.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise SkippedTime(f"{day} {time_of_day} does not exist in {tz}")
+    return moment
 
 
 def stored(moment: datetime) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import payloads
 from ..cards import MAX_REFRESH_USERS, clip
-from ..i18n import N_, _, date_time, ngettext
+from ..i18n import N_, _, date_time, name_or_someone, ngettext
 from ..domain import approvals as rules
 from ..domain import times
 from ..domain.approvals import Approval, Person
@@ -110,7 +110,7 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         outcome = _("Closed because its channel was deleted. It reopens if the channel is restored.")
     current = {a.id for a in rules.current_turn(approval)}
     taken = {a.id for a in approval.approvers} | {approval.requester.id}
-    reassign_choices = tuple(m for m in members if m.id not in taken)
+    reassign_choices = tuple(_named(m) for m in members if m.id not in taken)
     return ApprovalView(
         notice=viewer.notice if viewer else "",
         refresh_payload=payloads.make("approval.refresh", approval=approval.id),
@@ -119,7 +119,7 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         number=f"#{approval.id}",
         title=approval.title,
         details=approval.details,
-        requester=approval.requester.name,
+        requester=name_or_someone(approval.requester.name),
         status_line=f"{emoji} {_(status)}",
         status_color=color,
         policy_line=approval.policy_text(),
@@ -134,6 +134,10 @@ def approval_view(approval: Approval, history: list[ApprovalEvent], members: lis
         reassign_payload=payloads.make("approval.reassign", approval=approval.id),
         cancel_payload=payloads.make("approval.cancel", approval=approval.id),
     )
+
+
+def _named(person: Person) -> Person:
+    return Person(person.id, name_or_someone(person.name))
 
 
 def _actions(approval: Approval, current: set[str], viewer: ApprovalViewer | None,
@@ -158,7 +162,8 @@ def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
         state, color = _("⏳ Their turn"), "Accent"
     else:
         state, color = _(UNDECIDED_WHEN.get(status, N_("Waiting"))), "Default"
-    return ApproverRow(approver.name, state, color, clip(approver.comment, CARD_COMMENT_CHARS), current)
+    return ApproverRow(name_or_someone(approver.name), state, color, clip(approver.comment, CARD_COMMENT_CHARS),
+                       current)
 
 
 @dataclass(frozen=True)
@@ -176,19 +181,20 @@ def _history(events: list[ApprovalEvent]) -> tuple[HistoryLine, ...]:
 
 def event_text(event: ApprovalEvent) -> str:
     """One line of the audit. A decision's detail is its verdict, then the comment after ': '."""
+    actor = name_or_someone(event.actor)
     if event.event != "decided":
-        return _(EVENTS[event.event], actor=event.actor, detail=event.detail)
+        return _(EVENTS[event.event], actor=actor, detail=name_or_someone(event.detail))
     verdict, _colon, comment = event.detail.partition(": ")
     if verdict == "approved":
-        return (_("%(actor)s approved: %(comment)s", actor=event.actor, comment=comment) if comment
-                else _("%(actor)s approved", actor=event.actor))
-    return _("%(actor)s rejected: %(comment)s", actor=event.actor, comment=comment)
+        return (_("%(actor)s approved: %(comment)s", actor=actor, comment=comment) if comment
+                else _("%(actor)s approved", actor=actor))
+    return _("%(actor)s rejected: %(comment)s", actor=actor, comment=comment)
 
 
 def summary_text(approval: Approval, zone: str) -> str:
     """The request as plain text, for the 1:1 quick replies; times in the reader's zone."""
     lines = [_("#%(id)s %(title)s (requested by %(name)s)", id=approval.id, title=approval.title,
-               name=approval.requester.name)]
+               name=name_or_someone(approval.requester.name))]
     if approval.details:
         lines.append(approval.details)
     lines.append(_("%(policy)s. Status: %(status)s.", policy=approval.policy_text(), status=approval.status_word()))
@@ -223,7 +229,7 @@ def approval_form_view(card_id: int, state: dict[str, Any], people: list[Person]
         posted=state.get("status") == "posted",
         title=state.get("title", ""),
         details=state.get("details", ""),
-        people=tuple(people[:100]),
+        people=tuple(_named(person) for person in people[:100]),
         approvers=state.get("approvers", ""),
         policy=state.get("policy", "all"),
         quorum=state.get("quorum", "1"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import i18n
 from ..cards import Viewer, render_card
-from ..i18n import N_, _
+from ..i18n import N_, _, name_or_someone
 from ..domain import approvals as rules
 from ..domain import times
 from ..domain.approvals import Approval, ApprovalInputError, Person
@@ -265,7 +265,8 @@ def send_copy(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
         card_id = uow.cards.create(chat_id, "approval", i18n.current(), subject_id=approval.id)
         uow.approvals.add_copy(card_id, approval.id, then["user_id"])
         uow.outbox.enqueue(chat_id, "send_card", card_id=card_id)
-        prompt = _("%(name)s asks for your approval: %(title)s", name=approval.requester.name, title=approval.title)
+        prompt = _("%(name)s asks for your approval: %(title)s", name=name_or_someone(approval.requester.name),
+                   title=approval.title)
         uow.outbox.enqueue(chat_id, "send_message", card_id=card_id, body=with_suggestions(prompt, replies_for(approval)))
 
 
@@ -315,7 +316,8 @@ def tell_outcome(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> None:
         if approval.closed_reason == "channel_deleted":
             text = _("Your request “%(title)s” was closed because its channel was deleted.", title=approval.title)
         elif rejected:
-            text += " " + _("%(name)s rejected it: %(reason)s", name=rejected[0].name, reason=rejected[0].comment)
+            text += " " + _("%(name)s rejected it: %(reason)s", name=name_or_someone(rejected[0].name),
+                            reason=rejected[0].comment)
         _alert(uow, chat_id, approval, text, _(summary, title=approval.title))
 
 
@@ -326,7 +328,7 @@ def tell_approver_left(uow: UnitOfWork, chat_id: str, then: dict[str, Any]) -> N
     with i18n.using(language_for(uow, chat_id, approval)):
         where = place(uow.conversations.named(then.get("conversation", "")))
         text = _("%(name)s left %(place)s but still has to decide on your request “%(title)s”. Reassign their "
-                 "turn from the request card, or cancel the request.", name=then["name"], place=where,
+                 "turn from the request card, or cancel the request.", name=name_or_someone(then["name"]), place=where,
                  title=approval.title)
         _alert(uow, chat_id, approval, text, _("An approver left: %(title)s", title=approval.title))
 
@@ -422,7 +424,7 @@ def _pick(uow: UnitOfWork, turn: Turn, args: str, command: str) -> tuple[Approva
         turn.reply(uow, _("Nothing is waiting for your decision."))
         return None, ""
     if len(waiting) > 1:
-        lines = [_("#%(id)s %(title)s (from %(name)s)", id=a.id, title=a.title, name=a.requester.name)
+        lines = [_("#%(id)s %(title)s (from %(name)s)", id=a.id, title=a.title, name=name_or_someone(a.requester.name))
                  for a in waiting[:6]]
         uow.outbox.enqueue(turn.conversation.id, "send_message", body=with_suggestions(
             _("Which request? %(requests)s", requests="; ".join(lines)),
@@ -457,7 +459,8 @@ def remind_unread(uow: UnitOfWork, sent_before: str) -> int:
         card = uow.cards.get(copy.card_id)
         with i18n.using(language_for(uow, card.conversation_id, approval)):
             uow.outbox.enqueue(card.conversation_id, "send_message", card_id=card.id, body=with_suggestions(
-                _("Reminder: %(name)s is waiting for your decision on “%(title)s”.", name=approval.requester.name,
+                _("Reminder: %(name)s is waiting for your decision on “%(title)s”.",
+                  name=name_or_someone(approval.requester.name),
                   title=approval.title), replies_for(approval)))
         name = next(a.name for a in approval.approvers if a.id == copy.user_id)
         uow.approvals.log(approval.id, BOT, "reminded", name)

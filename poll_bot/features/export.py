@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..i18n import _
+from ..i18n import _, name_or_someone
 from ..store import UnitOfWork
 
 # A cell starting with one of these would run as a formula in Excel or LibreOffice (CSV injection).
@@ -28,7 +28,7 @@ def results_csv(uow: UnitOfWork, poll_id: int) -> str | None:
     else:
         writer.writerow([_("Option"), _("Voter"), _("Voted at (UTC)")])
         for position, voter, voted_at in uow.polls.votes(poll_id):
-            writer.writerow([_cell(poll.option_label(position)), _cell(voter), voted_at])
+            writer.writerow([_cell(poll.option_label(position)), _cell(name_or_someone(voter)), voted_at])
     return "\ufeff" + out.getvalue()
 
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from .. import payloads
 from ..cards import clip
 from ..domain import polls as rules
-from ..i18n import _, ngettext, number, percent
+from ..i18n import _, name_or_someone, ngettext, number, percent
 from ..store.models import Poll, PollResults
 from .approval_views import when
 
@@ -132,7 +132,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
         who_voted=show_tallies and not poll.anonymous and any(option.voters_text for option in options),
         show_tallies=show_tallies,
         question=poll.question,
-        creator_name=poll.creator_name,
+        creator_name=name_or_someone(poll.creator_name),
         kind_line=_kind_line(poll),
         is_open=poll.is_open,
         options=options,
@@ -162,7 +162,7 @@ def poll_view(poll: Poll, results: PollResults, refresh_user_ids: tuple[str, ...
 def _names(names: list[str], votes: int) -> str:
     if not names:
         return ""
-    shown = ", ".join(clip(name, NAME_CHARS) for name in names)
+    shown = ", ".join(clip(name_or_someone(name), NAME_CHARS) for name in names)
     more = votes - len(names)
     return ngettext("%(names)s and %(num)s more", "%(names)s and %(num)s more", more, names=shown) if more else shown
 

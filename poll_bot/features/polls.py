@@ -16,7 +16,7 @@ from ..cards import MAX_REFRESH_USERS, Viewer, card_message, render_card
 from ..domain import polls as rules
 from ..domain.approvals import Person
 from ..domain.times import stored
-from ..i18n import N_, _
+from ..i18n import N_, _, name_or_someone
 from ..payloads import PollAddOption, PollEdit, PollFormSubmit, PollRef, PollVote
 from ..router import Router
 from ..store import UnitOfWork
@@ -207,7 +207,7 @@ def _creators_poll(uow: UnitOfWork, turn: Turn, poll_id: int, doing: str) -> Pol
     """The poll, if it is in this conversation and the presser created it; else they are told why not."""
     poll = _poll_here(uow, turn, poll_id)
     if poll is not None and not rules.may_manage(poll.creator_id, turn.user.id):
-        turn.refuse(uow, _(ONLY_THE_CREATOR[doing], name=poll.creator_name))
+        turn.refuse(uow, _(ONLY_THE_CREATOR[doing], name=name_or_someone(poll.creator_name)))
         return None
     return poll
 
@@ -268,7 +268,8 @@ def _add_option(uow: UnitOfWork, turn: Turn, pressed: PollAddOption) -> None:
     if poll is None:
         return
     if not rules.may_add_options(poll.creator_id, poll.anyone_adds, turn.user.id):
-        turn.refuse(uow, _("Only %(name)s, who created this poll, can add options to it.", name=poll.creator_name))
+        turn.refuse(uow, _("Only %(name)s, who created this poll, can add options to it.",
+                           name=name_or_someone(poll.creator_name)))
         return
     if not poll.is_open:
         turn.refuse(uow, _("This poll is closed, so no option was added."))
@@ -339,8 +340,8 @@ def _remind(uow: UnitOfWork, turn: Turn, poll_id: int) -> None:
         chat = uow.people.personal_chat(person.id)
         known = uow.conversations.get(chat) if chat else None
         with i18n.using(known.locale if known and known.locale else home.locale if home else None):
-            text = _("%(name)s asks you to vote: “%(question)s” in %(place)s.", name=poll.creator_name,
-                     question=poll.question, place=place(conversation))
+            text = _("%(name)s asks you to vote: “%(question)s” in %(place)s.",
+                     name=name_or_someone(poll.creator_name), question=poll.question, place=place(conversation))
         message_privately(uow, poll.conversation_id, person.id, text_message(text), home.id if home else None)
     _refresh_poll_cards(uow, poll.id)
 

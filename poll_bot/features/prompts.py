@@ -11,7 +11,7 @@ from typing import Any
 from .. import i18n
 from ..cards import Viewer, render_card
 from ..domain.approvals import Approval
-from ..i18n import N_, _, ngettext
+from ..i18n import N_, _, name_or_someone, ngettext
 from ..router import Router
 from ..store import UnitOfWork
 from ..store.models import Card
@@ -44,7 +44,8 @@ POLL_FLAGS = (
     ("--anonymous", N_("nobody, you included, can see who voted for what")),
     ("--hidden", N_("results hidden until the poll closes (you see them in your own view)")),
     ("--closes=2h", N_("closes after 30m, 2h or 3d (a minute at least), or at a date and time like "
-                       "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't)")),
+                       "--closes=2026-12-01T17:00 in your time zone as Teams reports it (UTC if it doesn't); "
+                       "within a year")),
     ("--add-options", N_("anyone may add options (you always may)")),
 )
 FLAGS_INTRO = N_("Poll options go right after poll, before the question:")
@@ -145,8 +146,10 @@ def _list_approvals(uow: UnitOfWork, turn: Turn) -> None:
     lines = []
     if waiting:
         lines.append(_("Waiting for your decision:"))
-        lines += [f"• {_('#%(id)s %(title)s (from %(name)s)', id=a.id, title=a.title, name=a.requester.name)}"
-                  f" · {_place_of(uow, a)}" for a in waiting]
+        for a in waiting:
+            request = _("#%(id)s %(title)s (from %(name)s)", id=a.id, title=a.title,
+                        name=name_or_someone(a.requester.name))
+            lines.append(f"• {request} · {_place_of(uow, a)}")
     if mine:
         lines.append(_("Your requests still open:"))
         lines += [f"• #{a.id} {a.title} — {_decided(a)} · {_place_of(uow, a)}" for a in mine]
@@ -171,7 +174,7 @@ def _reply_with_menu(uow: UnitOfWork, turn: Turn, text: str) -> None:
     chat = uow.people.personal_chat(turn.user.id)
     if chat:
         _send_with_menu(uow, chat, text)
-        turn.reply(uow, _("%(name)s, I sent that to our 1:1 chat.", name=turn.user.name))
+        turn.reply(uow, _("%(name)s, I sent that to our 1:1 chat.", name=name_or_someone(turn.user.name)))
     else:
         turn.reply(uow, _("That list covers all your chats, so I only show it in our 1:1 chat. "
                           "Open a chat with me and ask there."))

@@ -375,7 +375,7 @@ class Pipeline:
                 uow.messages.record_sent(conversation.id, result.activity_id, card_id, shown(job.body.get("text", "")))
             elif job.kind == "fetch_members":
                 uow.people.replace_members(conversation.id, [
-                    (m["id"], m.get("name") or m.get("givenName") or "Someone", m.get("aadObjectId") or "")
+                    (m["id"], m.get("name") or m.get("givenName") or "", m.get("aadObjectId") or "")
                     for m in result.body
                 ])
                 self._follow_up(uow, conversation.id, job.body)
