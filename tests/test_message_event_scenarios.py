@@ -42,7 +42,7 @@ async def test_editing_the_command_before_any_vote_edits_the_card_in_place(bot):
     assert [a["title"] for a in offer["suggestedActions"]["actions"]] == ["Pizza", "Ramen"]
 
     await bot.say(chat, MEGAN, "Ramen")  # the new quick reply votes for the new option
-    assert bot.rows("SELECT position FROM votes") == [(1,)]
+    assert bot.rows("SELECT o.label FROM votes v JOIN poll_options o USING (poll_id, position)") == [("Ramen",)]
 
 
 async def test_an_edit_after_votes_is_refused_with_a_notice(bot):

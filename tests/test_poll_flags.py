@@ -228,6 +228,10 @@ def test_choosing_up_to_n_refuses_one_more_and_allows_taking_one_back():
     ("  sushi ", '"Sushi" is already an option.'),
     ("PIZZA", '"Pizza" is already an option.'),
     ("x" * 101, "Shorten the option to 100 characters (it has 101)."),
+    ("Ramen\nCurry", "Write the option on one line, without tabs or other control characters."),
+    ("Ramen\u2028Curry", "Write the option on one line, without tabs or other control characters."),
+    ("Ra\tmen", "Write the option on one line, without tabs or other control characters."),
+    ("Ramen\x00", "Write the option on one line, without tabs or other control characters."),
 ])
 def test_an_added_option_must_be_new_and_fit(text, says):
     with pytest.raises(rules.PollInputError, match=None) as error:
@@ -240,6 +244,19 @@ def test_an_added_option_is_trimmed_and_a_full_poll_takes_no_more():
     assert rules.new_option(tuple("abcdefghi"), "j") == "j"
     with pytest.raises(rules.PollInputError, match="already has 10 options"):
         rules.new_option(tuple("abcdefghij"), "k")
+    assert rules.new_option(("Pizza", "Sushi"), "👩‍🍳 Chef’s choice") == "👩‍🍳 Chef’s choice", "a joiner is no control"
+
+
+def test_an_edit_keeps_as_many_options_as_each_person_may_choose():
+    keep_three = "Each person may choose up to 3 options in this poll, so keep at least 3 options."
+    with pytest.raises(rules.PollInputError) as error:
+        rules.edited("Lunch?", ("Pizza", "Sushi", "Tacos"), False, "Lunch?", "Pizza\nSushi", max_choices=3)
+    assert str(error.value) == keep_three
+    with pytest.raises(rules.PollInputError) as error:
+        rules.edited_command("Lunch? | Pizza | Sushi", max_choices=3)
+    assert str(error.value) == keep_three
+    assert rules.edited("Lunch?", ("Pizza", "Sushi", "Tacos"), False, "Dinner?", "A\nB\nC", max_choices=3).options \
+        == ("A", "B", "C")
 
 
 def test_who_may_add_options():

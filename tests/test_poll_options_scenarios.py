@@ -277,6 +277,43 @@ async def test_without_add_options_only_the_creator_adds_options(bot):
     assert bot.refusal(MEGAN) == "This poll is closed, so no option was added."
 
 
+async def test_an_option_added_to_an_anonymous_hidden_poll_keeps_it_anonymous_and_hidden(bot):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat, f"poll --anonymous --hidden --add-options {LUNCH}")
+    await bot.press(chat, ALEX, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Pizza"])
+    add = cards.buttons(shared(bot, chat, card_id))["Add option"]  # on the shared card: anyone may
+    await bot.press(chat, PAT, card_id, add, {"new_option": "Ramen"})
+    await bot.press(chat, PAT, card_id, cards.vote_buttons(shared(bot, chat, card_id))["Ramen"])
+
+    card = shared(bot, chat, card_id)
+    assert cards.options(card) == ["Pizza", "Sushi", "Tacos", "Ramen"]
+    for view in (card, await bot.view(chat, ALEX, card_id), await bot.view(chat, PAT, card_id)):
+        assert cards.option_counts(view) == {}
+        assert "2 people voted · results show when the poll closes" in cards.texts(view)
+    assert cards.my_votes(await bot.view(chat, PAT, card_id)) == ["Ramen"]
+    assert cards.option_counts(await bot.view(chat, MEGAN, card_id))["Ramen"] == "1 vote · 50%", "the creator's view"
+    assert card["refresh"]["userIds"] == [MEGAN.id]
+    stored = [bot.rows(f"SELECT * FROM {table}") for table in ("polls", "poll_options", "votes")]
+    for person in (ALEX, PAT):
+        assert person.id not in str(stored) + str(card) and person.name not in str(stored) + str(card)
+
+
+async def test_an_option_on_several_lines_or_fewer_options_than_may_be_chosen_are_refused(bot):
+    chat = teams.channel_thread()
+    card_id = await post_poll(bot, chat, f"poll --max=3 --add-options {LUNCH}")
+    add = cards.buttons(shared(bot, chat, card_id))["Add option"]
+
+    await bot.press(chat, ALEX, card_id, add, {"new_option": "Ramen\nCurry"})  # a crafted press: the input is one line
+    assert bot.refusal(ALEX) == ("I didn't add that option. "
+                                 "Write the option on one line, without tabs or other control characters.")
+    save = await bot.button(chat, MEGAN, card_id, "Save changes")
+    await bot.press(chat, MEGAN, card_id, save, {"question": "Lunch on Friday?", "options": "Pizza\nSushi"})
+    assert bot.refusal(MEGAN) == ("I kept the poll as it was. Each person may choose up to 3 options in this poll, "
+                                  "so keep at least 3 options.")
+    assert bot.rows("SELECT label FROM poll_options ORDER BY position") == [("Pizza",), ("Sushi",), ("Tacos",)]
+    assert bot.connector.texts(chat.id) == [], "refusals go to the presser only"
+
+
 CLOSES_FORMAT = "--closes needs a duration like 30m, 2h or 3d, or a date and time like --closes=2026-12-01T17:00"
 
 
@@ -335,6 +372,23 @@ async def test_a_vote_after_the_closing_time_is_refused_before_the_timer_comes(b
 
     assert bot.refusal(ALEX) == "This poll closed at its closing time, so your vote was not recorded."
     assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]
+
+
+async def test_no_option_is_added_and_no_edit_made_after_the_closing_time_before_the_timer_comes(bot):
+    chat = teams.group_chat()
+    card_id = await post_poll(bot, chat, f"poll --closes=5m --add-options {LUNCH}")
+    add = cards.buttons(shared(bot, chat, card_id))["Add option"]
+    save = await bot.button(chat, MEGAN, card_id, "Save changes")
+    past = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
+    bot.db.execute("UPDATE polls SET closes_at = ?", past)  # the five minutes have passed
+
+    await bot.press(chat, ALEX, card_id, add, {"new_option": "Ramen"})
+    assert bot.refusal(ALEX) == "This poll closed at its closing time, so no option was added."
+    await bot.press(chat, MEGAN, card_id, save, {"question": "Dinner?", "options": "Soup\nSalad"})
+    assert bot.refusal(MEGAN) == "This poll closed at its closing time, so I kept it as it was."
+    assert bot.rows("SELECT question FROM polls") == [("Lunch on Friday?",)]
+    assert bot.rows("SELECT label FROM poll_options ORDER BY position") == [("Pizza",), ("Sushi",), ("Tacos",)]
+    assert bot.connector.texts(chat.id) == [], "refusals go to the presser only"
 
 
 async def test_a_closing_time_missed_while_the_bot_was_down_closes_the_poll_at_startup(make_bot):

@@ -29,6 +29,22 @@ def test_limits_say_what_to_fix(args, problem):
     assert problem in str(error.value)
 
 
+ONE_LINE = "Write each option on one line, without tabs or other control characters."
+
+
+@pytest.mark.parametrize("label", ["Piz\nza", "Piz\rza", "Piz\u2029za", "Piz\tza", "Piz\x00za", "Piz\x1bza"])
+def test_an_option_is_one_line_without_control_characters(label):
+    with pytest.raises(rules.PollInputError, match=ONE_LINE):
+        rules.draft_from_command(f"Lunch? | {label} | Sushi", NOW)
+
+
+@pytest.mark.parametrize("label", ["Piz\tza", "Piz\x00za", "Piz\x1bza"])
+def test_an_edited_option_is_one_line_without_control_characters(label):
+    """The Edit card has the options one per line: a line break there starts the next option."""
+    with pytest.raises(rules.PollInputError, match=ONE_LINE):
+        rules.edited("Lunch?", ("Pizza", "Sushi"), False, "Lunch?", f"{label}\nSushi")
+
+
 def test_limits_accept_the_boundaries():
     draft = rules.draft_from_command("q" * 300 + " | " + " | ".join(f"{i}" * 1 + "o" * 99 for i in range(10)), NOW)
     assert len(draft.question) == 300 and len(draft.options) == 10

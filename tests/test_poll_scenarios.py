@@ -315,14 +315,19 @@ async def test_who_voted_lists_names_per_option_and_counts_the_rest(bot):
     assert "Tacos" not in listed, "an option nobody chose is left out"
 
 
-async def test_the_creator_edits_a_poll_on_its_card_before_anyone_votes(bot):
-    chat = teams.channel_thread()
+in_every_scope = pytest.mark.parametrize("make_chat", [teams.personal_chat, teams.group_chat, teams.channel_thread],
+                                         ids=["1:1 chat", "group chat", "channel"])
+
+
+@in_every_scope
+async def test_the_creator_edits_a_poll_on_its_card_before_anyone_votes(bot, make_chat):
+    chat = make_chat()
     card_id = await post_poll(bot, chat)
     save = await bot.button(chat, MEGAN, card_id, "Save changes")  # in the creator's "Edit poll"
-    assert "Save changes" not in cards.buttons(await bot.view(chat, ALEX, card_id))
-
-    await bot.press(chat, ALEX, card_id, save, {"question": "Hijacked?", "options": "A\nB"})
-    assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can edit it."
+    if chat.conversation["conversationType"] != "personal":  # nobody else is in Megan's 1:1 chat
+        assert "Save changes" not in cards.buttons(await bot.view(chat, ALEX, card_id))
+        await bot.press(chat, ALEX, card_id, save, {"question": "Hijacked?", "options": "A\nB"})
+        assert bot.refusal(ALEX) == "Only Megan Bowen, who created this poll, can edit it."
     await bot.press(chat, MEGAN, card_id, save, {"question": "Lunch on Thursday?", "options": "Pizza\nRamen"})
 
     assert bot.rows("SELECT question FROM polls") == [("Lunch on Thursday?",)]
@@ -330,10 +335,11 @@ async def test_the_creator_edits_a_poll_on_its_card_before_anyone_votes(bot):
     assert "Lunch on Thursday?" in cards.texts(card) and list(cards.vote_buttons(card)) == ["Pizza", "Ramen"]
 
 
-async def test_after_the_first_vote_options_can_only_be_added_at_the_end(bot):
-    chat = teams.group_chat()
+@in_every_scope
+async def test_after_the_first_vote_options_can_only_be_added_at_the_end(bot, make_chat):
+    chat = make_chat()
     card_id = await post_poll(bot, chat)
-    await bot.press(chat, ALEX, card_id, cards.vote_buttons(card_of(bot, chat, card_id))["Sushi"])
+    await bot.press(chat, MEGAN, card_id, cards.vote_buttons(card_of(bot, chat, card_id))["Sushi"])
     save = await bot.button(chat, MEGAN, card_id, "Save changes")
     kept = "I kept the poll as it was. "
 
@@ -353,3 +359,21 @@ async def test_after_the_first_vote_options_can_only_be_added_at_the_end(bot):
     assert list(cards.vote_buttons(card)) == ["Pizza", "Sushi", "Tacos", "Curry"]
     assert cards.option_counts(card)["Sushi"] == "1 vote · 100%", "the vote still counts for what it chose"
     assert bot.rows("SELECT o.label FROM votes v JOIN poll_options o USING (poll_id, position)") == [("Sushi",)]
+
+
+async def test_a_press_on_a_card_shown_before_an_edit_counts_for_nothing(bot):
+    chat = teams.channel_thread()
+    card_id = await post_poll(bot, chat)
+    old_card = cards.vote_buttons(card_of(bot, chat, card_id))
+    save = await bot.button(chat, MEGAN, card_id, "Save changes")
+    await bot.press(chat, MEGAN, card_id, save, {"question": "Lunch on Friday?", "options": "Sushi\nPizza"})
+
+    for option in ("Pizza", "Sushi", "Tacos"):  # Alex's Teams still shows the card as it was
+        await bot.press(chat, ALEX, card_id, old_card[option])
+        assert bot.refusal(ALEX) == ("This poll was edited after your card was shown, so your vote was not recorded. "
+                                     "Vote again on the card as it is now.")
+    assert bot.rows("SELECT COUNT(*) FROM votes") == [(0,)]
+    assert bot.connector.texts(chat.id) == [], "only Alex is told"
+
+    await bot.press(chat, ALEX, card_id, cards.vote_buttons(card_of(bot, chat, card_id))["Pizza"])
+    assert bot.rows("SELECT o.label FROM votes v JOIN poll_options o USING (poll_id, position)") == [("Pizza",)]

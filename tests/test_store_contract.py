@@ -15,7 +15,7 @@ from poll_bot.domain.approvals import Draft, Person
 from poll_bot.domain.polls import PollDraft, PollSettings
 from poll_bot.features import polls
 from poll_bot.outbound.limits import TEAMS_THREAD_WINDOWS
-from poll_bot.payloads import PollVote
+from poll_bot.payloads import PollEdit, PollVote
 from poll_bot.resources import resource_dir
 from poll_bot.store import Store
 from poll_bot.store.db import migration_files
@@ -277,6 +277,77 @@ async def test_one_person_pressing_two_options_at_once_keeps_one_vote(store, dat
     await asyncio.gather(*(turn(p, n).run_once(polls._vote, PollVote(poll_id, n)) for p in people for n in (0, 1)))
     per_person = database.rows("SELECT user_id, COUNT(*) FROM votes GROUP BY user_id")
     assert sorted(per_person) == sorted((p.id, 1) for p in people)
+
+
+def turn_of(store, person, activity_id: str) -> Turn:
+    return Turn(activity_id=activity_id, conversation=CHANNEL, user=User(person.id, person.name), store=store,
+                double_press_window=0, press=activity_id)
+
+
+async def held_open(store, work):
+    """Run `work` as a unit of work that stays open after it; returns its outcome and the call
+    that lets it commit."""
+    done, release = threading.Event(), threading.Event()
+
+    def unit(uow):
+        work(uow)
+        uow.polls.get(0)  # a read: PostgreSQL has run everything before it
+        done.set()
+        release.wait(10)
+
+    running = asyncio.ensure_future(store.run(unit))
+    await asyncio.to_thread(done.wait, 10)
+    return running, release.set
+
+
+async def until_one_waits_for_a_lock(database) -> None:
+    for _ in range(1000):
+        if database.rows("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND wait_event_type = 'Lock'") != [(0,)]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waits for a lock")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
+async def test_an_edit_waits_for_a_vote_being_cast_and_then_keeps_it(store, database):
+    poll_id = await store.run(create_poll)
+
+    def vote_for_sushi(uow):  # as polls._vote does
+        poll, _ = uow.polls.get_with_choices(poll_id, ALEX.id, for_share=True)
+        uow.polls.add_vote(poll, 1, ALEX.id, ALEX.name)
+
+    voting, commit_the_vote = await held_open(store, vote_for_sushi)
+    edit = turn_of(store, MEGAN, "edit")
+    editing = asyncio.ensure_future(edit.run_once(polls._edit_on_card, PollEdit(poll_id, "Dinner?", "Soup\nSalad")))
+    await until_one_waits_for_a_lock(database)
+    commit_the_vote()
+    await asyncio.gather(voting, editing)
+
+    assert database.rows("SELECT o.label FROM votes v JOIN poll_options o USING (poll_id, position)") == [("Sushi",)]
+    assert database.rows("SELECT question FROM polls") == [("Lunch?",)]
+    assert edit.refusals[0].startswith("I kept the poll as it was. People have already voted"), edit.refusals
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite's transactions never interleave
+async def test_a_vote_that_waits_for_an_edit_reads_the_edited_options(store, database):
+    poll_id = await store.run(create_poll)
+
+    def edit(uow):  # as polls._edit_on_card does
+        uow.polls.lock(poll_id, exclusive=True)
+        uow.polls.replace_draft(poll_id, "Dinner?", ["Soup", "Salad"])
+
+    editing, commit_the_edit = await held_open(store, edit)
+    voter = turn_of(store, ALEX, "vote")
+    voting = asyncio.ensure_future(voter.run_once(polls._vote, PollVote(poll_id, 1)))  # Sushi, on the old card
+    await until_one_waits_for_a_lock(database)
+    commit_the_edit()
+    await editing
+
+    assert await voting is None
+    assert database.rows("SELECT COUNT(*) FROM votes") == [(0,)]
+    assert voter.refusals == ["This poll was edited after your card was shown, so your vote was not recorded. "
+                              "Vote again on the card as it is now."]
 
 
 async def test_an_anonymous_vote_is_kept_under_a_keyed_hash_of_the_voter_and_the_poll(store, database):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,12 +73,12 @@ def draft_from_command(args: str, now: datetime, zone_name: str = "UTC") -> Poll
     return validate_draft(question, options, settings, problems)
 
 
-def edited_command(args: str) -> PollDraft:
+def edited_command(args: str, max_choices: int = 0) -> PollDraft:
     """The question and options of an edited `poll ...` message; its flags are left out, since a
-    poll keeps the settings it was posted with."""
+    poll keeps the settings it was posted with (`max_choices`: its limit, which must still fit)."""
     _flags, rest = split_flags(args)
     question, *options = rest.split("|")
-    return validate_draft(question, options)
+    return _keeps_choice_limit(validate_draft(question, options), max_choices)
 
 
 def _settings_from_flags(flags: list[str], now: datetime, zone_name: str, problems: list[str]) -> PollSettings:
@@ -228,6 +229,8 @@ def validate_draft(question: str, options: list[str], settings: PollSettings = P
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
         problems.append(_("Give %(min)s to %(max)s options (you gave %(count)s).", min=MIN_OPTIONS, max=MAX_OPTIONS,
                           count=number(len(labels))))
+    if any(not _one_line(label) for label in labels):
+        problems.append(_("Write each option on one line, without tabs or other control characters."))
     for label in labels:
         if len(label) > MAX_OPTION:
             problems.append(_("Shorten option \"%(option)s…\" to %(max)s characters (it has %(count)s).",
@@ -244,11 +247,26 @@ def validate_draft(question: str, options: list[str], settings: PollSettings = P
     return PollDraft(question, tuple(labels), settings)
 
 
-def edited(question: str, labels: tuple[str, ...], voted: bool, new_question: str, new_options: str) -> PollDraft:
-    """The poll's question and options after its creator's edit on the card (its settings stay).
-    Before anyone votes, both may change; after, only options may be added at the end (a vote
-    must keep meaning what it meant)."""
-    draft = validate_draft(new_question, new_options.splitlines())
+def _one_line(label: str) -> bool:
+    """No line breaks, tabs or other control characters: the "Edit poll" card lists the options
+    one per line, and reads them back so."""
+    return not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in label)
+
+
+def _keeps_choice_limit(draft: PollDraft, max_choices: int) -> PollDraft:
+    """An edited draft, if it still has as many options as its poll lets each person choose."""
+    if max_choices > len(draft.options):
+        raise PollInputError(_("Each person may choose up to %(max)s options in this poll, so keep at least "
+                               "%(max)s options.", max=max_choices))
+    return draft
+
+
+def edited(question: str, labels: tuple[str, ...], voted: bool, new_question: str, new_options: str,
+           max_choices: int = 0) -> PollDraft:
+    """The poll's question and options after its creator's edit on the card (its settings stay:
+    `max_choices` is its limit, which must still fit). Before anyone votes, both may change;
+    after, only options may be added at the end (a vote must keep meaning what it meant)."""
+    draft = _keeps_choice_limit(validate_draft(new_question, new_options.splitlines()), max_choices)
     if voted and (draft.question != question or draft.options[:len(labels)] != labels):
         raise PollInputError(_("People have already voted, so only new options can be added at the end: "
                                "keep the question and the options there are as they are."))
@@ -277,6 +295,8 @@ def new_option(labels: tuple[str, ...], text: str) -> str:
     label = text.strip()
     if not label:
         raise PollInputError(_("Write the option to add."))
+    if not _one_line(label):
+        raise PollInputError(_("Write the option on one line, without tabs or other control characters."))
     if len(labels) >= MAX_OPTIONS:
         raise PollInputError(_("This poll already has %(max)s options, the most a poll can have.", max=MAX_OPTIONS))
     if len(label) > MAX_OPTION:

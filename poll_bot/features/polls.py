@@ -43,6 +43,18 @@ ONLY_THE_CREATOR = {
     "delete": N_("Only %(name)s, who created this poll, can delete it."),
     "remind": N_("Only %(name)s, who created this poll, can remind people to vote."),
 }
+# Why a poll takes no votes, new options or edits now, by what the press would have done.
+NOT_OPEN = {
+    "vote": {"withdrawn": N_("This poll was withdrawn, so your vote was not recorded."),
+             "closed": N_("This poll is closed, so your vote was not recorded."),
+             "past": N_("This poll closed at its closing time, so your vote was not recorded.")},
+    "add": {"withdrawn": N_("This poll was withdrawn, so no option was added."),
+            "closed": N_("This poll is closed, so no option was added."),
+            "past": N_("This poll closed at its closing time, so no option was added.")},
+    "edit": {"withdrawn": N_("This poll was withdrawn, so I kept it as it was."),
+             "closed": N_("This poll is closed, so I kept it as it was. Reopen it to edit it."),
+             "past": N_("This poll closed at its closing time, so I kept it as it was.")},
+}
 
 
 @router.command("poll")
@@ -141,13 +153,9 @@ async def vote(turn: Turn, pressed: PollVote) -> None:
 
 def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | None:
     """Record the press; the voter's choices after it, or None when it was refused."""
-    # Closing the poll waits until this vote is in; the voter's own turns wait for each other (Turn._once).
+    # Closing or editing the poll waits until this vote is in; the voter's own turns wait for each other (Turn._once).
     poll, current = uow.polls.get_with_choices(pressed.poll, turn.user.id, for_share=True)
-    if poll is not None and poll.read_only:
-        return None  # its team is archived or its channel deleted: nothing can be said there
-    problem = _vote_problem(turn, poll, pressed.option)
-    if problem:
-        turn.refuse(uow, problem)
+    if not _may_vote(uow, turn, poll, pressed.option):
         return None
     try:
         chosen = rules.next_choices(poll.multiple_choice, current, pressed.option, poll.max_choices)
@@ -162,19 +170,42 @@ def _vote(uow: UnitOfWork, turn: Turn, pressed: PollVote) -> frozenset[int] | No
     return chosen
 
 
-def _vote_problem(turn: Turn, poll: Poll | None, option: int) -> str | None:
-    if poll is None:
-        return _(GONE)
-    if not turn.same_thread(poll.conversation_id):
-        return _(ELSEWHERE)
-    if poll.withdrawn:
-        return _("This poll was withdrawn, so your vote was not recorded.")
-    if not poll.is_open:
-        return _("This poll is closed, so your vote was not recorded.")
-    if rules.is_past(poll.closes_at, _now()):  # the timer has not closed it yet
-        return _("This poll closed at its closing time, so your vote was not recorded.")
+def _may_vote(uow: UnitOfWork, turn: Turn, poll: Poll | None, option: int) -> bool:
+    """Whether the press may count; if not, the presser is told why."""
+    if poll is None or not turn.same_thread(poll.conversation_id):
+        turn.refuse(uow, _(ELSEWHERE if poll else GONE))
+        return False
+    if not _open_to(uow, turn, poll, "vote"):
+        return False
+    if option < poll.options[0].position:  # options before the first were replaced by an edit
+        turn.refuse(uow, _("This poll was edited after your card was shown, so your vote was not recorded. "
+                           "Vote again on the card as it is now."))
+        return False
     if not poll.has_option(option):
-        return _("That option isn't on this poll, so nothing was changed.")
+        turn.refuse(uow, _("That option isn't on this poll, so nothing was changed."))
+        return False
+    return True
+
+
+def _open_to(uow: UnitOfWork, turn: Turn, poll: Poll, doing: str) -> bool:
+    """Whether the poll takes votes, new options or edits (`doing`) now; if not, the presser is
+    told why, except on a read-only poll: its team is archived or its channel deleted."""
+    reason = _not_open(poll)
+    if reason in NOT_OPEN[doing]:
+        turn.refuse(uow, _(NOT_OPEN[doing][reason]))
+    return reason is None
+
+
+def _not_open(poll: Poll) -> str | None:
+    """Why the poll takes nothing now: "read_only", or a key of NOT_OPEN's tables; None while it does."""
+    if poll.read_only:
+        return "read_only"
+    if poll.withdrawn:
+        return "withdrawn"
+    if not poll.is_open:
+        return "closed"
+    if rules.is_past(poll.closes_at, _now()):  # the timer has not closed it yet
+        return "past"
     return None
 
 
@@ -263,7 +294,7 @@ async def add_option(turn: Turn, pressed: PollAddOption) -> None:
 
 def _add_option(uow: UnitOfWork, turn: Turn, pressed: PollAddOption) -> None:
     """"Add an option" on the card: its creator, or anyone on a poll posted with --add-options."""
-    uow.lock(f"poll:{pressed.poll}")  # two additions at once must not both take the same place
+    uow.polls.lock(pressed.poll, exclusive=True)  # two additions at once must not both take the same place
     poll = _poll_here(uow, turn, pressed.poll)
     if poll is None:
         return
@@ -271,8 +302,7 @@ def _add_option(uow: UnitOfWork, turn: Turn, pressed: PollAddOption) -> None:
         turn.refuse(uow, _("Only %(name)s, who created this poll, can add options to it.",
                            name=name_or_someone(poll.creator_name)))
         return
-    if not poll.is_open:
-        turn.refuse(uow, _("This poll is closed, so no option was added."))
+    if not _open_to(uow, turn, poll, "add"):
         return
     try:
         label = rules.new_option(tuple(o.label for o in poll.options), pressed.new_option)
@@ -292,17 +322,14 @@ async def edit_on_card(turn: Turn, pressed: PollEdit) -> None:
 def _edit_on_card(uow: UnitOfWork, turn: Turn, pressed: PollEdit) -> None:
     """The creator's "Edit poll", in any chat: before the first vote anything may change; after it,
     options may only be added at the end."""
-    uow.lock(f"poll:{pressed.poll}")  # as when adding an option
+    uow.polls.lock(pressed.poll, exclusive=True)  # a vote being cast is in before the votes are counted
     poll = _creators_poll(uow, turn, pressed.poll, "edit")
-    if poll is None:
-        return
-    if not poll.is_open:
-        turn.refuse(uow, _("This poll is closed, so I kept it as it was. Reopen it to edit it."))
+    if poll is None or not _open_to(uow, turn, poll, "edit"):
         return
     labels = tuple(o.label for o in poll.options)
     voted = bool(uow.polls.results(poll.id, poll.multiple_choice).voters)
     try:
-        draft = rules.edited(poll.question, labels, voted, pressed.question, pressed.options)
+        draft = rules.edited(poll.question, labels, voted, pressed.question, pressed.options, poll.max_choices)
     except rules.PollInputError as error:
         turn.refuse(uow, _("I kept the poll as it was. %(problem)s", problem=error))
         return
@@ -411,6 +438,7 @@ def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
     poll = _own_command_poll(uow, turn, edited.message_id)
     if poll is None or poll.withdrawn:
         return  # not a message that created a poll
+    uow.polls.lock(poll.id, exclusive=True)  # as on the card: a vote being cast is in before the votes are counted
     word, _space, args = edited.text.partition(" ")
     if word.casefold() != "poll":
         turn.reply(uow, _("Your edited message isn't a poll any more, so I kept the poll as it was."))
@@ -423,7 +451,7 @@ def _edit(uow: UnitOfWork, turn: Turn, edited: MessageEvent) -> None:
                           "post a new one."))
         return
     try:
-        draft = rules.edited_command(args)
+        draft = rules.edited_command(args, poll.max_choices)
     except rules.PollInputError as error:
         turn.reply(uow, _("I couldn't apply your edit, so I kept the poll as it was. %(problem)s", problem=error))
         return

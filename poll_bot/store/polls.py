@@ -41,14 +41,21 @@ class PollStore:
              stored(settings.closes_at) if settings.closes_at else None, utc_now(), command_message_id),
         )
         (poll_id,) = cur.fetchone()
-        self._insert_options(poll_id, list(draft.options))
+        self._insert_options(poll_id, list(draft.options), first=0)
         return poll_id
 
-    def _insert_options(self, poll_id: int, options: list[str]) -> None:
+    def _insert_options(self, poll_id: int, options: list[str], first: int) -> None:
         self._conn.executemany(
             "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
-            [(poll_id, position, label) for position, label in enumerate(options)],
+            [(poll_id, first + i, label) for i, label in enumerate(options)],
         )
+
+    def _next_position(self, poll_id: int) -> int:
+        """The position after the poll's last option (after every one it ever had, since options
+        are only ever added at the end or replaced all at once)."""
+        (last,) = fetch_one(self._conn, "SELECT COALESCE(MAX(position), -1) FROM poll_options WHERE poll_id = ?",
+                            (poll_id,))
+        return last + 1
 
     def get(self, poll_id: int, for_share: bool = False) -> Poll | None:
         """for_share: keep the poll as read until the transaction ends (closing, reopening or
@@ -59,7 +66,8 @@ class PollStore:
                          for_share: bool = False) -> tuple[Poll | None, frozenset[int]]:
         """The poll and the options `user_id` chose in it (stored under their pseudonym in an
         anonymous poll, see `_voter`), read together: a vote's one read."""
-        lock = row_lock(self._conn, "FOR SHARE OF p") if for_share else ""
+        if for_share:
+            self.lock(poll_id, exclusive=False)
         rows = self._conn.execute(
             # A subquery, not a join: there the voter's id is an index condition for PostgreSQL; as
             # a join condition (the CASE depends on the poll's row) it read every vote on the option.
@@ -67,12 +75,22 @@ class PollStore:
                       EXISTS (SELECT 1 FROM votes v WHERE v.poll_id = p.id AND v.position = o.position
                               AND v.user_id = CASE WHEN p.anonymous = 1 THEN ? ELSE ? END) AS chosen
                FROM polls p JOIN poll_options o ON o.poll_id = p.id JOIN conversations c ON c.id = p.conversation_id
-               WHERE p.id = ? ORDER BY o.position""" + lock,
+               WHERE p.id = ? ORDER BY o.position""",
             (self._pseudonyms.voter(poll_id, user_id) if user_id else "", user_id, poll_id),
         ).fetchall()
         if not rows:
             return None, frozenset()
         return _poll(rows), frozenset(r["position"] for r in rows if r["chosen"])
+
+    def lock(self, poll_id: int, exclusive: bool) -> None:
+        """Hold the poll's row until the transaction ends (PostgreSQL; SQLite's transactions never
+        interleave). Shared, by a vote: closing the poll or changing its options waits for it.
+        Exclusive, by whoever changes its options: a vote being cast commits first, later ones wait.
+        A statement of its own, so what is read next is as committed once the lock is held (a
+        locking read that waits joins the poll's new row to the options it saw before waiting)."""
+        lock = row_lock(self._conn, "FOR UPDATE" if exclusive else "FOR SHARE")
+        if lock:
+            self._conn.execute("SELECT 1 FROM polls WHERE id = ?" + lock, (poll_id,))
 
     def by_command_message(self, conversation_id: str, message_id: str) -> Poll | None:
         row = fetch_one(self._conn, "SELECT id FROM polls WHERE conversation_id = ? AND command_message_id = ?",
@@ -211,16 +229,16 @@ class PollStore:
 
     def add_options(self, poll_id: int, labels: list[str]) -> None:
         """New options after the existing ones (positions keep meaning what was voted for)."""
-        (last,) = fetch_one(self._conn, "SELECT COALESCE(MAX(position), -1) FROM poll_options WHERE poll_id = ?",
-                            (poll_id,))
-        self._conn.executemany("INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
-                               [(poll_id, last + 1 + i, label) for i, label in enumerate(labels)])
+        self._insert_options(poll_id, labels, first=self._next_position(poll_id))
 
     def replace_draft(self, poll_id: int, question: str, options: list[str]) -> None:
-        """A new question and options for a poll nobody has voted in yet."""
+        """A new question and options for a poll nobody has voted in yet. The new options take
+        positions after the old ones: a press on a card that showed the old options names a
+        position that is gone, so it can never count for a new option."""
+        first = self._next_position(poll_id)
         self._conn.execute("UPDATE polls SET question = ? WHERE id = ?", (question, poll_id))
         self._conn.execute("DELETE FROM poll_options WHERE poll_id = ?", (poll_id,))
-        self._insert_options(poll_id, options)
+        self._insert_options(poll_id, options, first)
 
     def set_withdrawn(self, poll_id: int, withdrawn: bool) -> None:
         self._conn.execute("UPDATE polls SET withdrawn = ? WHERE id = ?", (int(withdrawn), poll_id))
