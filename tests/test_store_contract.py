@@ -367,6 +367,18 @@ async def test_an_anonymous_vote_is_kept_under_a_keyed_hash_of_the_voter_and_the
     assert database.rows("SELECT COUNT(*) FROM votes WHERE poll_id = ?", anonymous) == [(0,)]
 
 
+async def test_migration_13_forgets_anonymous_polls_reminders_kept_under_their_votes_hash(store, database):
+    anonymous = await store.run(create_poll, PollSettings(anonymous=True))
+    named = await store.run(create_poll)
+    for poll_id in (anonymous, named):
+        await store.run(lambda uow, poll_id: uow.polls.remind(uow.polls.get(poll_id), ALEX.id), poll_id)
+    database.execute("DELETE FROM schema_version WHERE version = 13")
+
+    assert await store._db.migrate() == [13]
+
+    assert database.rows("SELECT poll_id FROM poll_reminders") == [(named,)]
+
+
 async def test_a_poll_is_closed_once_however_many_close_it_at_once(store):
     poll_id = await store.run(create_poll, PollSettings(closes_at=datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)))
     await store.run(create_poll, PollSettings(closes_at=datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)))
