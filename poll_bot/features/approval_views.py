@@ -22,9 +22,11 @@ STATUS = {
     "cancelled": ("🚫", N_("APPROVAL · CANCELLED"), "Default", N_("Cancelled by the requester.")),
     "expired": ("⌛", N_("APPROVAL · EXPIRED"), "Default", N_("Expired: no decision by the due date.")),
 }
-# What an approver who never decided shows once the request is over.
-UNDECIDED_WHEN = {"cancelled": N_("🚫 Cancelled"), "expired": N_("⌛ Expired"), "approved": N_("Not needed"),
-                  "rejected": N_("Not needed")}
+# What an approver who never decided shows: while the request waits for others before them (in
+# sequence), and once it is over. (Each N_() stands alone: pybabel does not find one written
+# inside a _() call, and a text it does not find is in no catalog.)
+UNDECIDED_WHEN = {"pending": N_("Waiting"), "cancelled": N_("🚫 Cancelled"), "expired": N_("⌛ Expired"),
+                  "approved": N_("Not needed"), "rejected": N_("Not needed")}
 # The audit's events as sentences; `detail` is a name (the "closed" and "reopened" ones say why).
 EVENTS = {
     "created": N_("%(actor)s asked for approval"),
@@ -161,7 +163,7 @@ def _row(approver: rules.Approver, current: bool, status: str) -> ApproverRow:
     elif current:
         state, color = _("⏳ Their turn"), "Accent"
     else:
-        state, color = _(UNDECIDED_WHEN.get(status, N_("Waiting"))), "Default"
+        state, color = _(UNDECIDED_WHEN[status]), "Default"
     return ApproverRow(name_or_someone(approver.name), state, color, clip(approver.comment, CARD_COMMENT_CHARS),
                        current)
 

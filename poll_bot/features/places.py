@@ -14,5 +14,6 @@ def place(conversation: Conversation | None) -> str:
     if conversation.conversation_type == "channel":
         general = conversation.channel_id == conversation.team_id
         channel = conversation.channel_name or (_("General") if general else _("a channel"))
-        return f"{conversation.team_name or _('a team')} › {channel}"
+        team = conversation.team_name or _("a team")  # outside the f-string, where pybabel finds it
+        return f"{team} › {channel}"
     return conversation.name or _("a group chat")
