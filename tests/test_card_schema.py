@@ -4,9 +4,7 @@ and every text on it comes from the catalog."""
 from __future__ import annotations
 
 import dataclasses
-import gettext
 import json
-import re
 from importlib import resources
 
 import jsonschema
@@ -19,9 +17,10 @@ from poll_bot.domain import approvals as approval_rules
 from poll_bot.domain.approvals import Approval, Approver, Person
 from poll_bot.features.approval_views import ApprovalViewer, approval_form_view, approval_view
 from poll_bot.features.poll_views import WHO_VOTED_PER_OPTION, PollViewer, poll_form_view, poll_view
-from poll_bot.features.prompts import POLL_FLAGS, render_help_card
+from poll_bot.features.prompts import render_help_card
 from poll_bot.store.approvals import ApprovalEvent
 from poll_bot.store.models import Poll, PollOption, PollResults
+from tests.support.catalog import UNTRANSLATED, _visible, english_outside_catalog, marked_language
 
 NASTY = 'Quote " backslash \\ newline\n tab\t {{ x }} {% if %} <at>Bob</at> **md** [l](u) 🍕👍🏽 ${expr} \u202e'
 
@@ -247,48 +246,11 @@ def test_edge_text_survives_rendering_unchanged():
     assert NASTY in runs
 
 
-class Marked(gettext.NullTranslations):
-    """A stand-in catalog that marks every text it translates."""
-
-    def gettext(self, message):
-        return f"⟦{message}⟧"
-
-    def ngettext(self, singular, plural, n):
-        return f"⟦{singular if n == 1 else plural}⟧"
-
-
-VISIBLE = ("text", "title", "label", "placeholder", "errorMessage", "fallbackText")
-# Words of the cards' own English: outside a catalog text, only people's text (the fixtures have none
-# of these words), the commands (English in every language) and the bot's name may show.
-ENGLISH = re.compile(r"\b(the|your|you|poll|polls|vote|votes|voted|voters|approve|approved|approval|reject|rejected|"
-                     r"request|requests|cancel|close|closed|delete|deleted|edit|who|tap|option|options|results|"
-                     r"question|details|title|reason|comment|pick|give|send|post|posted|history|due|choose|won|"
-                     r"people|nobody|yes|only|this|its|and|of|by|to|for)\b", re.IGNORECASE)
-# Commands and the poll flags stay English in every language.
-UNTRANSLATED = {"poll", "approval", "my open polls", "pending approvals", "👋 POLL BOT",
-                *(flag for flag, _what in POLL_FLAGS)}
-
-
-def _visible(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in VISIBLE and isinstance(value, str):
-                yield value
-            elif key not in ("data", "refresh"):
-                yield from _visible(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _visible(item)
-
-
 def test_every_text_on_every_card_comes_from_the_catalog(monkeypatch):
-    monkeypatch.setitem(i18n.CATALOGS, "eo", Marked())
-    i18n.language.cache_clear()
-    try:
-        marked = cards_in("eo")
-    finally:
-        i18n.language.cache_clear()
+    with marked_language(monkeypatch) as language:
+        marked = cards_in(language)
+    # English outside the catalog's texts: a text of no catalog, or English glued to or formatted into one.
     untranslated = {(name, text) for name, card in marked for text in _visible(card)
-                    if "⟦" not in text and text not in UNTRANSLATED and ENGLISH.search(text)}
+                    if text not in UNTRANSLATED and english_outside_catalog(text)}
     assert not untranslated, "\n".join(f"{name}: {text!r}" for name, text in sorted(untranslated))
     assert all(card["fallbackText"].startswith("⟦") for _, card in marked)
