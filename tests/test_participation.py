@@ -58,6 +58,21 @@ async def test_someone_who_voted_and_left_counts_in_the_tallies_not_among_the_me
     assert "1 vote · 50%" in cards.texts(card), "Alex's vote still counts"
 
 
+async def test_a_channel_keeps_one_roster_for_all_its_polls_and_reads_it_once(bot):
+    bot.connector.rosters[teams.TEAM["id"]] = [p.account() for p in (MEGAN, ALEX, PAT, LEE)]
+    first, second = (teams.channel_thread(root, channel=teams.PLANNING) for root in ("1700000000001", "1700000000002"))
+    first_card, vote = await posted_poll(bot, first)
+    await bot.press(first, ALEX, first_card, vote["Pizza"])
+    await bot.say(second, MEGAN, "poll Dinner? | Ramen | Curry")
+    second_card = bot.rows("SELECT activity_id FROM cards WHERE kind = 'poll' ORDER BY id")[-1][0]
+
+    assert summary(bot.connector.card(first.id, first_card)) == ["1 of 4 members voted"]
+    assert summary(bot.connector.card(second.id, second_card)) == ["0 of 4 members voted"]
+    reads = [c for c in bot.connector.calls if c.method == "GET" and c.conversation_id == teams.TEAM["id"]]
+    assert len(reads) == 1, "the second poll's thread uses the channel's roster"
+    assert bot.rows("SELECT DISTINCT conversation_id FROM conversation_members") == [(teams.PLANNING["id"],)]
+
+
 async def test_without_a_roster_the_card_counts_people(bot):
     chat = teams.group_chat()  # the connector knows no roster for it
     card_id, vote = await posted_poll(bot, chat)

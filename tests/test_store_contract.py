@@ -367,16 +367,35 @@ async def test_an_anonymous_vote_is_kept_under_a_keyed_hash_of_the_voter_and_the
     assert database.rows("SELECT COUNT(*) FROM votes WHERE poll_id = ?", anonymous) == [(0,)]
 
 
-async def test_migration_13_forgets_anonymous_polls_reminders_kept_under_their_votes_hash(store, database):
+async def test_migration_13_forgets_anonymous_polls_reminders_kept_under_their_votes_hash(store, database,
+                                                                                           migrations):
     anonymous = await store.run(create_poll, PollSettings(anonymous=True))
     named = await store.run(create_poll)
     for poll_id in (anonymous, named):
         await store.run(lambda uow, poll_id: uow.polls.remind(uow.polls.get(poll_id), ALEX.id), poll_id)
-    database.execute("DELETE FROM schema_version WHERE version = 13")
+    for later in migrations.glob("01[4-9]_*.sql"):
+        later.unlink()
+    database.execute("DELETE FROM schema_version WHERE version >= 13")  # as if at 12 (014 keeps the rows)
 
-    assert await store._db.migrate() == [13]
+    assert await store._db.migrate(migrations) == [13]
 
     assert database.rows("SELECT poll_id FROM poll_reminders") == [(named,)]
+    assert await store._db.migrate() == [14], "and on to the latest (test databases are reused)"
+
+
+async def test_migration_14_folds_each_reply_chains_roster_into_its_channels(store, database):
+    database.execute("DELETE FROM schema_version WHERE version = 14")  # as if at 13: rows by conversation
+    for chain, name in (("1", "Alex W."), ("2", "Alex Wilber")):
+        database.execute("INSERT INTO conversation_members (conversation_id, user_id, name, aad_object_id) "
+                         "VALUES (?, ?, ?, '')", f"{CHANNEL.id};messageid={chain}", ALEX.id, name)
+    database.execute("INSERT INTO conversation_members (conversation_id, user_id, name, aad_object_id) "
+                     "VALUES (?, ?, ?, '')", f"{CHANNEL.id};messageid=2", MEGAN.id, MEGAN.name)
+
+    assert await store._db.migrate() == [14]
+
+    assert database.rows("SELECT conversation_id, user_id FROM conversation_members ORDER BY user_id") == [
+        (CHANNEL.id, ALEX.id), (CHANNEL.id, MEGAN.id)]
+    assert await store.run(lambda uow: uow.people.member_count(f"{CHANNEL.id};messageid=3")) == 2
 
 
 async def test_a_poll_is_closed_once_however_many_close_it_at_once(store):

@@ -160,9 +160,9 @@ async def members_added(turn: Turn, people: tuple[Member, ...]) -> None:
 def _members_added(uow: UnitOfWork, turn: Turn, people: tuple[Member, ...]) -> None:
     # Only rosters the bot has read: a partial roster would hide everyone else from the pickers.
     rostered = uow.people.with_roster(_scope(uow, turn))
-    for conversation_id in rostered:
+    if rostered:
         for person in people:
-            uow.people.add_member(conversation_id, person.id, person.name, person.aad_object_id)
+            uow.people.add_member(rostered, person.id, person.name, person.aad_object_id)
     polls.members_changed(uow, rostered)
 
 

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from .db import fetch_one, placeholders, utc_now
 from .models import Conversation
+from .people import roster_key
 
 
 class ConversationStore:
@@ -117,10 +118,13 @@ class ConversationStore:
         self._conn.execute("UPDATE conversations SET channel_name = ? WHERE channel_id = ?", (name, channel_id))
 
     def erase(self, ids: list[str]) -> None:
-        """Delete the conversations and, through foreign keys, everything stored for them."""
+        """Delete the conversations and, through foreign keys, everything stored for them; and the
+        rosters of their chats and channels, which are kept by chat or channel, not by conversation."""
         for conversation_id in ids:
             self._known.pop(conversation_id, None)
         self._conn.execute(f"DELETE FROM conversations WHERE id IN ({placeholders(ids)})", ids)
+        keys = sorted({roster_key(c) for c in ids})
+        self._conn.execute(f"DELETE FROM conversation_members WHERE conversation_id IN ({placeholders(keys)})", keys)
 
     # Installations -------------------------------------------------------------------
 

@@ -6,8 +6,15 @@ from ..domain.approvals import Person
 from .db import fetch_one, placeholders
 
 
+def roster_key(conversation_id: str) -> str:
+    """Where a conversation's members are kept: its thread's root, the chat or the channel. Every
+    reply chain of a channel shares the channel's one copy (each chain's own piled up over years)."""
+    return conversation_id.split(";", 1)[0]
+
+
 class PeopleStore:
-    """Who is in a conversation, and each user's 1:1 chat with the bot."""
+    """Who is in a conversation (kept once per chat or channel, see `roster_key`), and each user's
+    1:1 chat with the bot."""
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
@@ -30,13 +37,14 @@ class PeopleStore:
 
     def replace_members(self, conversation_id: str, members: list[tuple[str, str, str]]) -> None:
         """members: (user id, name, AAD object id)."""
-        self._conn.execute("DELETE FROM conversation_members WHERE conversation_id = ?", (conversation_id,))
+        key = roster_key(conversation_id)
+        self._conn.execute("DELETE FROM conversation_members WHERE conversation_id = ?", (key,))
         self._conn.executemany(
             """INSERT INTO conversation_members AS m (conversation_id, user_id, name, aad_object_id)
                VALUES (?, ?, ?, ?)
                ON CONFLICT (conversation_id, user_id) DO UPDATE SET
                    name = excluded.name, aad_object_id = excluded.aad_object_id""",
-            [(conversation_id, *m) for m in members],
+            [(key, *m) for m in members],
         )
 
     def colleagues(self, user_id: str) -> list[Person]:
@@ -52,34 +60,36 @@ class PeopleStore:
     def members(self, conversation_id: str) -> list[Person]:
         rows = self._conn.execute(
             "SELECT user_id, name FROM conversation_members WHERE conversation_id = ? ORDER BY name",
-            (conversation_id,),
+            (roster_key(conversation_id),),
         ).fetchall()
         return [Person(r["user_id"], r["name"]) for r in rows]
 
     def member_count(self, conversation_id: str) -> int:
         (count,) = fetch_one(self._conn, "SELECT COUNT(*) FROM conversation_members WHERE conversation_id = ?",
-                             (conversation_id,))
+                             (roster_key(conversation_id),))
         return count
 
     def with_roster(self, conversation_ids: list[str]) -> list[str]:
         """Those of these conversations whose members the bot has read."""
-        marks = placeholders(conversation_ids)
+        keys = sorted({roster_key(c) for c in conversation_ids})
         rows = self._conn.execute(
-            f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN ({marks})",
-            conversation_ids,
+            f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN ({placeholders(keys)})",
+            keys,
         )
-        return [r[0] for r in rows]
+        read = {r[0] for r in rows}
+        return [c for c in conversation_ids if roster_key(c) in read]
 
-    def add_member(self, conversation_id: str, user_id: str, name: str, aad_object_id: str) -> None:
-        self._conn.execute(
+    def add_member(self, conversation_ids: list[str], user_id: str, name: str, aad_object_id: str) -> None:
+        """To the rosters of these conversations' chats and channels."""
+        self._conn.executemany(
             """INSERT INTO conversation_members AS m (conversation_id, user_id, name, aad_object_id)
                VALUES (?, ?, ?, ?)
                ON CONFLICT (conversation_id, user_id) DO UPDATE SET
                    name = CASE WHEN excluded.name != '' THEN excluded.name ELSE m.name END""",
-            (conversation_id, user_id, name, aad_object_id),
+            [(key, user_id, name, aad_object_id) for key in sorted({roster_key(c) for c in conversation_ids})],
         )
 
     def remove_member(self, conversation_ids: list[str], user_id: str) -> None:
-        marks = placeholders(conversation_ids)
-        self._conn.execute(f"DELETE FROM conversation_members WHERE user_id = ? AND conversation_id IN ({marks})",
-                           (user_id, *conversation_ids))
+        keys = sorted({roster_key(c) for c in conversation_ids})
+        self._conn.execute(f"DELETE FROM conversation_members WHERE user_id = ? AND conversation_id IN "
+                           f"({placeholders(keys)})", (user_id, *keys))

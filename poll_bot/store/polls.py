@@ -10,6 +10,7 @@ from ..domain.polls import MAX_OPTIONS, PollDraft
 from ..domain.times import stored
 from ..signing import Pseudonyms
 from .models import Poll, PollOption, PollResults
+from .people import roster_key
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class PollStore:
             """SELECT COUNT(DISTINCT v.user_id) FROM votes v
                JOIN conversation_members m ON m.conversation_id = ? AND m.user_id = v.user_id
                WHERE v.poll_id = ?""",
-            (conversation_id, poll_id))
+            (roster_key(conversation_id), poll_id))
         return count
 
     def not_reminded(self, poll: Poll, people: list[Person]) -> list[Person]:
