@@ -541,12 +541,7 @@ def render_poll_views(uow: UnitOfWork, card: Card, viewers: list[Viewer | None])
 def _participation(uow: UnitOfWork, poll: Poll) -> Participation:
     """How many of the members on the roster voted (those who left since are not counted)."""
     members = uow.people.member_count(poll.conversation_id)
-    if not members:
-        return Participation()
-    if poll.anonymous:  # votes are kept under keyed hashes: hash each member to find theirs
-        people = uow.people.members(poll.conversation_id)
-        return Participation(len(people) - len(uow.polls.not_voted(poll, people)), members)
-    return Participation(uow.polls.members_voted(poll.id, poll.conversation_id), members)
+    return Participation(uow.polls.members_voted(poll), members) if members else Participation()
 
 
 def _to_remind(uow: UnitOfWork, poll: Poll) -> list[Person]:

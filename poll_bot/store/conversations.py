@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from .db import fetch_one, placeholders, utc_now
 from .models import Conversation
-from .people import roster_key
+from .people import roster_keys
 
 
 class ConversationStore:
@@ -123,7 +123,7 @@ class ConversationStore:
         for conversation_id in ids:
             self._known.pop(conversation_id, None)
         self._conn.execute(f"DELETE FROM conversations WHERE id IN ({placeholders(ids)})", ids)
-        keys = sorted({roster_key(c) for c in ids})
+        keys = roster_keys(ids)
         self._conn.execute(f"DELETE FROM conversation_members WHERE conversation_id IN ({placeholders(keys)})", keys)
 
     # Installations -------------------------------------------------------------------

@@ -12,6 +12,11 @@ def roster_key(conversation_id: str) -> str:
     return conversation_id.split(";", 1)[0]
 
 
+def roster_keys(conversation_ids: list[str]) -> list[str]:
+    """The rosters of these conversations, each once."""
+    return sorted({roster_key(c) for c in conversation_ids})
+
+
 class PeopleStore:
     """Who is in a conversation (kept once per chat or channel, see `roster_key`), and each user's
     1:1 chat with the bot."""
@@ -71,10 +76,10 @@ class PeopleStore:
 
     def with_roster(self, conversation_ids: list[str]) -> list[str]:
         """Those of these conversations whose members the bot has read."""
-        keys = sorted({roster_key(c) for c in conversation_ids})
+        keys = roster_keys(conversation_ids)
         rows = self._conn.execute(
-            f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN ({placeholders(keys)})",
-            keys,
+            f"SELECT DISTINCT conversation_id FROM conversation_members WHERE conversation_id IN "
+            f"({placeholders(keys)})", keys,
         )
         read = {r[0] for r in rows}
         return [c for c in conversation_ids if roster_key(c) in read]
@@ -86,10 +91,10 @@ class PeopleStore:
                VALUES (?, ?, ?, ?)
                ON CONFLICT (conversation_id, user_id) DO UPDATE SET
                    name = CASE WHEN excluded.name != '' THEN excluded.name ELSE m.name END""",
-            [(key, user_id, name, aad_object_id) for key in sorted({roster_key(c) for c in conversation_ids})],
+            [(key, user_id, name, aad_object_id) for key in roster_keys(conversation_ids)],
         )
 
     def remove_member(self, conversation_ids: list[str], user_id: str) -> None:
-        keys = sorted({roster_key(c) for c in conversation_ids})
+        keys = roster_keys(conversation_ids)
         self._conn.execute(f"DELETE FROM conversation_members WHERE user_id = ? AND conversation_id IN "
                            f"({placeholders(keys)})", (user_id, *keys))

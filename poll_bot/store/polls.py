@@ -163,14 +163,19 @@ class PollStore:
         voted = {r[0] for r in self._conn.execute("SELECT DISTINCT user_id FROM votes WHERE poll_id = ?", (poll.id,))}
         return [p for p in people if self._voter(poll, p.id) not in voted]
 
-    def members_voted(self, poll_id: int, conversation_id: str) -> int:
-        """How many of the conversation's members (as last read) voted in this named poll."""
+    def members_voted(self, poll: Poll) -> int:
+        """How many members of the poll's chat or channel (as last read) voted in it."""
+        roster = roster_key(poll.conversation_id)
+        if poll.anonymous:  # votes are kept under keyed hashes: hash each member to find theirs
+            members = [Person(user_id, "") for (user_id,) in self._conn.execute(
+                "SELECT user_id FROM conversation_members WHERE conversation_id = ?", (roster,))]
+            return len(members) - len(self.not_voted(poll, members))
         (count,) = fetch_one(
             self._conn,
             """SELECT COUNT(DISTINCT v.user_id) FROM votes v
                JOIN conversation_members m ON m.conversation_id = ? AND m.user_id = v.user_id
                WHERE v.poll_id = ?""",
-            (roster_key(conversation_id), poll_id))
+            (roster, poll.id))
         return count
 
     def not_reminded(self, poll: Poll, people: list[Person]) -> list[Person]:
